@@ -1,0 +1,101 @@
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "xt.h"
+
+char *
+xt_tmpdir(const char *tag)
+{
+	const char *base = getenv("TMPDIR");
+	char *path;
+
+	if (base == NULL || base[0] == '\0')
+		base = "/tmp";
+	if (asprintf(&path, "%s/tandem-%s-XXXXXX", base, tag != NULL ? tag : "t") < 0)
+		return NULL;
+	if (mkdtemp(path) == NULL) {
+		free(path);
+		return NULL;
+	}
+	return path;
+}
+
+static void
+rmtree_at(int dirfd, const char *name)
+{
+	int fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0) {
+		unlinkat(dirfd, name, 0);
+		return;
+	}
+	DIR *d = fdopendir(fd);
+	if (d == NULL) {
+		close(fd);
+		return;
+	}
+	struct dirent *e;
+	while ((e = readdir(d)) != NULL) {
+		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+			continue;
+		rmtree_at(fd, e->d_name);
+	}
+	closedir(d);
+	unlinkat(dirfd, name, AT_REMOVEDIR);
+}
+
+void
+xt_rmtree(const char *path)
+{
+	if (path != NULL)
+		rmtree_at(AT_FDCWD, path);
+}
+
+uint64_t
+xt_now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+bool
+xt_wait_until(bool (*cond)(void *), void *arg, unsigned timeout_ms)
+{
+	uint64_t end = xt_now_ms() + timeout_ms;
+	for (;;) {
+		if (cond(arg))
+			return true;
+		if (xt_now_ms() >= end)
+			return cond(arg);
+		sched_yield();
+	}
+}
+
+bool
+xt_require_all(void)
+{
+	const char *v = getenv("TANDEM_REQUIRE_ALL");
+	return v != NULL && v[0] != '\0' && strcmp(v, "0") != 0;
+}
+
+const char *
+xt_build_root(void)
+{
+	const char *v = getenv("XT_BUILD_ROOT");
+	return v != NULL ? v : ".";
+}
+
+const char *
+xt_source_root(void)
+{
+	const char *v = getenv("XT_SOURCE_ROOT");
+	return v != NULL ? v : "..";
+}
