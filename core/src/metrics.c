@@ -153,8 +153,8 @@ tc_metrics_gauge(struct tc_metrics *m, const char *name, const char *help, const
 }
 
 enum tc_err
-tc_metrics_histogram(struct tc_metrics *m, const char *name, const char *help,
-    const char *labels, const double *bounds, size_t nbounds, struct tc_metric **out)
+tc_metrics_histogram(struct tc_metrics *m, const char *name, const char *help, const char *labels,
+    const double *bounds, size_t nbounds, struct tc_metric **out)
 {
 	for (size_t i = 1; i < nbounds; i++) {
 		if (!(bounds[i] > bounds[i - 1]))
@@ -243,8 +243,7 @@ struct out {
 	bool failed;
 };
 
-static void __attribute__((format(printf, 2, 3)))
-outf(struct out *o, const char *fmt, ...)
+static void __attribute__((format(printf, 2, 3))) outf(struct out *o, const char *fmt, ...)
 {
 	va_list ap;
 	if (o->failed)
@@ -275,12 +274,12 @@ outf(struct out *o, const char *fmt, ...)
 static const char *const kind_names[] = {"counter", "gauge", "histogram"};
 
 static void
-series(struct out *o, const char *name, const char *suffix, const char *labels,
-    const char *extra)
+series(struct out *o, const char *name, const char *suffix, const char *labels, const char *extra)
 {
 	bool any = labels[0] != '\0' || extra != NULL;
 	outf(o, "%s%s%s%s%s%s%s", name, suffix, any ? "{" : "", labels,
-	    labels[0] != '\0' && extra != NULL ? "," : "", extra != NULL ? extra : "", any ? "}" : "");
+	    labels[0] != '\0' && extra != NULL ? "," : "", extra != NULL ? extra : "",
+	    any ? "}" : "");
 }
 
 static void
@@ -316,6 +315,22 @@ render_one(struct out *o, const struct tc_metric *x)
 	}
 }
 
+/* HELP text escapes backslash and newline (the exposition format's rule). */
+static void
+help_escaped(struct out *o, const char *help)
+{
+	const char *p = help;
+	for (;;) {
+		size_t span = strcspn(p, "\\\n");
+		outf(o, "%.*s", (int)span, p);
+		p += span;
+		if (*p == '\0')
+			return;
+		outf(o, "%s", *p == '\\' ? "\\\\" : "\\n");
+		p++;
+	}
+}
+
 enum tc_err
 tc_metrics_render(struct tc_metrics *m, char **out_text, size_t *out_len)
 {
@@ -331,8 +346,9 @@ tc_metrics_render(struct tc_metrics *m, char **out_text, size_t *out_len)
 		if (done[i])
 			continue;
 		const struct tc_metric *x = m->items[i];
-		outf(&o, "# HELP %s %s\n# TYPE %s %s\n", x->name, x->help, x->name,
-		    kind_names[x->kind]);
+		outf(&o, "# HELP %s ", x->name);
+		help_escaped(&o, x->help);
+		outf(&o, "\n# TYPE %s %s\n", x->name, kind_names[x->kind]);
 		for (size_t j = i; j < m->n; j++) {
 			if (!done[j] && strcmp(m->items[j]->name, x->name) == 0) {
 				render_one(&o, m->items[j]);
@@ -403,8 +419,10 @@ tc_metrics_render_emf(
 	for (size_t i = 0; i < m->n && !o.failed; i++) {
 		const struct tc_metric *x = m->items[i];
 		const char *unit = "Count";
-		outf(&o, "{\"_aws\":{\"Timestamp\":%" PRIu64 ",\"CloudWatchMetrics\":[{\"Namespace\":\"%s\","
-		         "\"Dimensions\":[[",
+		outf(&o,
+		    "{\"_aws\":{\"Timestamp\":%" PRIu64
+		    ",\"CloudWatchMetrics\":[{\"Namespace\":\"%s\","
+		    "\"Dimensions\":[[",
 		    ts_ms, ns);
 		labels_dims(&o, x->labels);
 		outf(&o, "]],\"Metrics\":[{\"Name\":\"%s\",\"Unit\":\"%s\"}]}]}", x->name, unit);
@@ -414,8 +432,9 @@ tc_metrics_render_emf(
 		else if (x->kind == TC_METRIC_COUNTER)
 			outf(&o, ",\"%s\":%" PRIu64 "}\n", x->name, tc_counter_get(x));
 		else
-			outf(&o, ",\"%s\":%" PRIu64 ",\"%s_sum\":%.17g}\n", x->name, tc_counter_get(x),
-			    x->name, bits_double(atomic_load(&((struct tc_metric *)x)->sum_bits)));
+			outf(&o, ",\"%s\":%" PRIu64 ",\"%s_sum\":%.17g}\n", x->name,
+			    tc_counter_get(x), x->name,
+			    bits_double(atomic_load(&((struct tc_metric *)x)->sum_bits)));
 	}
 	pthread_mutex_unlock(&m->lock);
 	if (o.failed) {

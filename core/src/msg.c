@@ -199,8 +199,7 @@ mp_walk(const uint8_t *buf, size_t len, size_t *pos, unsigned depth)
 	} else if ((b & 0xe0) == 0xa0) {
 		skip = b & 0x1f;
 	} else {
-		static const int hdr[] = {
-		    /* c4 bin8 */ 1, 2, 4,
+		static const int hdr[] = {/* c4 bin8 */ 1, 2, 4,
 		    /* c7 ext8 */ 1, 2, 4,
 		    /* ca float32 */ 4, 8,
 		    /* cc uint8 */ 1, 2, 4, 8,
@@ -353,7 +352,7 @@ decode_uints(const struct tc_msg *msg, uint64_t *vals, size_t n)
 		return TC_EPROTO;
 	msgpack_unpacked_init(&up);
 	if (msgpack_unpack_next(&up, (const char *)msg->body, msg->len, &off) ==
-		MSGPACK_UNPACK_SUCCESS &&
+	        MSGPACK_UNPACK_SUCCESS &&
 	    up.data.type == MSGPACK_OBJECT_ARRAY && up.data.via.array.size == n) {
 		rv = TC_OK;
 		for (size_t i = 0; i < n; i++) {

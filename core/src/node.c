@@ -37,7 +37,7 @@
 #define CHUNK_SLOTS (1u << CHUNK_BITS)
 #define MAX_CHUNKS 1024u /* up to 4M actors per node */
 #define MAX_KINDS 32
-#define SPIN_ROUNDS 0
+#define SPIN_ROUNDS 64 /* yields before a worker sleeps */
 
 enum slot_state {
 	SLOT_FREE = 0,
@@ -118,6 +118,7 @@ struct tc_node {
 	struct tc_actor *rq_head, *rq_tail;
 	_Atomic uint32_t rq_len;
 	unsigned rq_idle;
+	_Atomic int rq_spinning; /* workers polling before they sleep (at most one) */
 	bool rq_stop;
 	pthread_t *threads;
 	unsigned nthreads;
@@ -208,7 +209,8 @@ runq_push(struct tc_node *n, struct tc_actor *a)
 		n->rq_head = a;
 	n->rq_tail = a;
 	atomic_fetch_add(&n->rq_len, 1);
-	if (n->rq_idle > 0)
+	/* A polling worker will find it; otherwise wake a sleeper. */
+	if (n->rq_idle > 0 && (atomic_load(&n->rq_spinning) == 0 || atomic_load(&n->rq_len) > 1))
 		pthread_cond_signal(&n->rq_cv);
 	pthread_mutex_unlock(&n->rq_lock);
 }
@@ -226,12 +228,24 @@ runq_take_locked(struct tc_node *n)
 	return a;
 }
 
-static inline void
-cpu_relax(void)
+/*
+ * One idle worker at a time polls the run queue briefly, yielding the CPU
+ * between looks, before it sleeps: a burst of work then finds it awake
+ * without a futex wake-up, and runnable threads (nng's, other nodes')
+ * are not starved by the polling.
+ */
+static void
+poll_briefly(struct tc_node *n)
 {
-#if defined(__x86_64__) || defined(__i386__)
-	__builtin_ia32_pause();
-#endif
+	int expected = 0;
+	if (!atomic_compare_exchange_strong(&n->rq_spinning, &expected, 1))
+		return;
+	for (int i = 0; i < SPIN_ROUNDS; i++) {
+		if (atomic_load_explicit(&n->rq_len, memory_order_relaxed) > 0)
+			break;
+		sched_yield();
+	}
+	atomic_store(&n->rq_spinning, 0);
 }
 
 static struct tc_actor *
@@ -239,11 +253,8 @@ runq_pop(struct tc_node *n)
 {
 	struct tc_actor *a = NULL;
 
-	for (int i = 0; i < SPIN_ROUNDS; i++) {
-		if (atomic_load_explicit(&n->rq_len, memory_order_relaxed) > 0)
-			break;
-		cpu_relax();
-	}
+	if (atomic_load_explicit(&n->rq_len, memory_order_relaxed) == 0)
+		poll_briefly(n);
 	pthread_mutex_lock(&n->rq_lock);
 	for (;;) {
 		a = runq_take_locked(n);
@@ -273,8 +284,7 @@ tc__node_deliver(struct tc_node *n, struct tc_msg *m)
 		return tc__remote_send(n->remote, m, NULL);
 	struct tc_actor *a = slot_get(n, tc__id_index(m->to.id));
 	if (a == NULL || tc__id_index(m->to.id) == 0 ||
-	    atomic_load(&a->gen) != tc__id_gen(m->to.id) ||
-	    atomic_load(&a->state) != SLOT_ALIVE) {
+	    atomic_load(&a->gen) != tc__id_gen(m->to.id) || atomic_load(&a->state) != SLOT_ALIVE) {
 		tc_msg_free(m);
 		return TC_ENOENT;
 	}
@@ -583,8 +593,7 @@ resolve_local(struct tc_node *n, const char *name, struct tc_addr *out)
 }
 
 enum tc_err
-tc__node_deliver_name(struct tc_node *n, struct tc_msg *m, const char *name,
-    struct tc_addr *to_out)
+tc__node_deliver_name(struct tc_node *n, struct tc_msg *m, const char *name, struct tc_addr *to_out)
 {
 	enum tc_err rv = resolve_local(n, name, &m->to);
 	if (rv != TC_OK) {
@@ -809,18 +818,17 @@ tc_ask(struct tc_ctx *ctx, struct tc_addr to, uint32_t type, const void *body, s
 }
 
 enum tc_err
-tc_reply(struct tc_ctx *ctx, const struct tc_msg *req, uint32_t type, const void *body,
-    size_t len)
+tc_reply(struct tc_ctx *ctx, const struct tc_msg *req, uint32_t type, const void *body, size_t len)
 {
 	if (!(req->flags & TC_MSG_F_ASK))
 		return TC_EINVAL;
-	return send_common(ctx->node, req->from, ctx->self, type, TC_MSG_F_REPLY, req->corr, body,
-	    len);
+	return send_common(
+	    ctx->node, req->from, ctx->self, type, TC_MSG_F_REPLY, req->corr, body, len);
 }
 
 enum tc_err
-tc_send_after(struct tc_ctx *ctx, uint64_t delay_ms, uint32_t type, const void *body,
-    size_t len, uint64_t *timer_out)
+tc_send_after(struct tc_ctx *ctx, uint64_t delay_ms, uint32_t type, const void *body, size_t len,
+    uint64_t *timer_out)
 {
 	if (len > ctx->node->max_body)
 		return TC_ETOOBIG;
@@ -829,8 +837,8 @@ tc_send_after(struct tc_ctx *ctx, uint64_t delay_ms, uint32_t type, const void *
 }
 
 enum tc_err
-tc_send_every(struct tc_ctx *ctx, uint64_t period_ms, uint32_t type, const void *body,
-    size_t len, uint64_t *timer_out)
+tc_send_every(struct tc_ctx *ctx, uint64_t period_ms, uint32_t type, const void *body, size_t len,
+    uint64_t *timer_out)
 {
 	if (period_ms == 0)
 		return TC_EINVAL;
@@ -879,8 +887,9 @@ actor_finish(struct tc_node *n, struct tc_actor *a)
 		a->beh->fini(a->state_ptr, a->reason);
 	if (a->reason != TC_OK) {
 		tc_counter_add(n->ctr.failed, 1);
-		tc_log(TC_LOG_WARN, "node", "actor %s%s%s failed: %s", a->beh->kind ? a->beh->kind : "?",
-		    a->named ? " " : "", a->named ? a->name : "", tc_strerror(a->reason));
+		tc_log(TC_LOG_WARN, "node", "actor %s%s%s failed: %s",
+		    a->beh->kind ? a->beh->kind : "?", a->named ? " " : "", a->named ? a->name : "",
+		    tc_strerror(a->reason));
 	}
 
 	/* From here sends to this id fail; watchers are told after. */
@@ -1019,8 +1028,8 @@ counters_init(struct tc_node *n)
 	enum tc_err rv = TC_OK;
 
 	snprintf(labels, sizeof(labels), "node=\"%s\"", n->name);
-#define CTR(field, name, help)                                                                     \
-	if (rv == TC_OK)                                                                           \
+#define CTR(field, name, help) \
+	if (rv == TC_OK)       \
 	rv = tc_metrics_counter(m, name, help, labels, &c->field)
 	CTR(delivered, "tc_messages_delivered_total", "Messages handled by actors.");
 	CTR(dead_letters, "tc_dead_letters_total", "Messages to actors that had stopped.");
@@ -1122,7 +1131,8 @@ tc_node_start(struct tc_node *n)
 	if (n->listen_url != NULL && (rv = tc__remote_listen(n->remote, n->listen_url)) != TC_OK)
 		return rv;
 	tc_log(TC_LOG_INFO, "node", "node %s (id %u) started: %u workers%s%s", n->name, n->id,
-	    n->nworkers, n->listen_url ? ", listening on " : "", n->listen_url ? n->listen_url : "");
+	    n->nworkers, n->listen_url ? ", listening on " : "",
+	    n->listen_url ? n->listen_url : "");
 	return TC_OK;
 }
 

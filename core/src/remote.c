@@ -28,8 +28,8 @@
 #include "core/log.h"
 #include "core_priv.h"
 
-#define PEER_SENDBUF 256              /* nng messages buffered per peer */
-#define PEER_QUEUE_MAX (64u << 20)    /* bytes queued per peer before TC_EFULL */
+#define PEER_SENDBUF 256           /* nng messages buffered per peer */
+#define PEER_QUEUE_MAX (64u << 20) /* bytes queued per peer before TC_EFULL */
 #define MAX_PEERS 256
 
 struct peer {
@@ -136,7 +136,8 @@ peer_send_batch(struct peer *p)
 	}
 	if (!ok) {
 		tc_counter_add(r->ctr->remote_dropped, n);
-		tc_log(TC_LOG_ERROR, "remote", "out of memory: %u envelopes to node %u lost", n, p->id);
+		tc_log(TC_LOG_ERROR, "remote", "out of memory: %u envelopes to node %u lost", n,
+		    p->id);
 		return false;
 	}
 	p->inflight = n;
@@ -177,8 +178,9 @@ peer_sent_cb(void *arg)
 			nng_msg_free(nm);
 		tc_counter_add(p->r->ctr->remote_dropped, p->inflight);
 		if (rv != NNG_ECLOSED && rv != NNG_ECANCELED)
-			tc_log(TC_LOG_WARN, "remote", "send to node %u failed (%u envelopes lost): %s",
-			    p->id, p->inflight, nng_strerror(rv));
+			tc_log(TC_LOG_WARN, "remote",
+			    "send to node %u failed (%u envelopes lost): %s", p->id, p->inflight,
+			    nng_strerror(rv));
 	}
 	p->inflight = 0;
 	if (atomic_load(&p->stopping)) {
@@ -229,13 +231,15 @@ recv_batch(struct tc__remote *r, const uint8_t *b, size_t len)
 		struct tc_msg *m;
 		size_t used;
 		char name[TC_NAME_MAX];
-		enum tc_err rv = tc_envelope_decode(b + off, len - off, r->max_body, &m, &used, name);
+		enum tc_err rv =
+		    tc_envelope_decode(b + off, len - off, r->max_body, &m, &used, name);
 		if (rv != TC_OK) {
 			tc_counter_add(rv == TC_ETOOBIG ? r->ctr->rejected_oversized
 			                                : r->ctr->rejected_malformed,
 			    1);
 			tc_log(TC_LOG_WARN, "remote",
-			    "node %u rejected an envelope at byte %zu of %zu: %s; rest of batch dropped",
+			    "node %u rejected an envelope at byte %zu of %zu: %s; rest of batch "
+			    "dropped",
 			    self, off, len, tc_strerror(rv));
 			return;
 		}

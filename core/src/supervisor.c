@@ -108,7 +108,8 @@ sup_handle(struct tc_ctx *ctx, void *state, const struct tc_msg *msg)
 			continue;
 		s->addrs[i] = TC_ADDR_NONE;
 		enum tc_restart r = s->children[i].restart;
-		if (r == TC_RESTART_TEMPORARY || (r == TC_RESTART_TRANSIENT && down.reason == TC_OK))
+		if (r == TC_RESTART_TEMPORARY ||
+		    (r == TC_RESTART_TRANSIENT && down.reason == TC_OK))
 			return TC_OK;
 		if (!restart_allowed(s)) {
 			tc_log(TC_LOG_ERROR, "supervisor",

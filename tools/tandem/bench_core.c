@@ -25,7 +25,13 @@
 #define BODY_LEN 16
 #define BURST 512
 
-enum { MSG_GO = TC_MSG_APP, MSG_DATA, MSG_MORE, MSG_PING, MSG_PONG };
+enum {
+	MSG_GO = TC_MSG_APP,
+	MSG_DATA,
+	MSG_MORE,
+	MSG_PING,
+	MSG_PONG
+};
 
 static uint64_t
 now_ns(void)
@@ -420,12 +426,13 @@ tandem_bench_core(int argc, char **argv)
 
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
-			printf("usage: tandem bench core [--quick] [--reps N] [--port P]\n\n"
-			       "Measures actor messaging beside its baselines in one run:\n"
-			       "same-node messages/s beside a bare lock-free queue, cross-node\n"
-			       "messages/s over inproc and tcp beside raw nng pair sockets, and\n"
-			       "tcp round trips beside raw nng.  --quick runs small counts.\n"
-			       "--port picks the first of the loopback ports used (default 47100).\n");
+			printf(
+			    "usage: tandem bench core [--quick] [--reps N] [--port P]\n\n"
+			    "Measures actor messaging beside its baselines in one run:\n"
+			    "same-node messages/s beside a bare lock-free queue, cross-node\n"
+			    "messages/s over inproc and tcp beside raw nng pair sockets, and\n"
+			    "tcp round trips beside raw nng.  --quick runs small counts.\n"
+			    "--port picks the first of the loopback ports used (default 47100).\n");
 			return TANDEM_EXIT_OK;
 		} else if (strcmp(argv[i], "--quick") == 0) {
 			n_local = 200000, n_remote = 50000, n_rtt = 2000, reps = 1;
@@ -478,7 +485,8 @@ tandem_bench_core(int argc, char **argv)
 		if (na[l] == NULL || nb[l] == NULL ||
 		    tc_node_connect(na[l], 2, "b", links[l].ub) != TC_OK ||
 		    tc_node_connect(nb[l], 1, "a", links[l].ua) != TC_OK) {
-			fprintf(stderr, "tandem bench core: cannot join nodes over %s\n", links[l].label);
+			fprintf(stderr, "tandem bench core: cannot join nodes over %s\n",
+			    links[l].label);
 			return TANDEM_EXIT_ENV;
 		}
 		for (int r = 0; r < reps; r++) {

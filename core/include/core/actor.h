@@ -51,8 +51,8 @@ struct tc_behaviour {
  * NULL, receives its address.  Thread: any.  Blocks: no.
  * Returns TC_ESTOPPED when the node is stopping, TC_EFULL at capacity.
  */
-enum tc_err tc_spawn(struct tc_node *node, const struct tc_behaviour *b, void *arg,
-    struct tc_addr *out);
+enum tc_err tc_spawn(
+    struct tc_node *node, const struct tc_behaviour *b, void *arg, struct tc_addr *out);
 
 /*
  * tc_spawn_named is tc_spawn plus registering name ("kind/id", at most
@@ -75,8 +75,8 @@ struct tc_node *tc_ctx_node(const struct tc_ctx *ctx);
  * body cap.  A message that races with the target's stop is dropped and
  * counted as a dead letter.  Blocks: no.
  */
-enum tc_err tc_send(struct tc_ctx *ctx, struct tc_addr to, uint32_t type, const void *body,
-    size_t len);
+enum tc_err tc_send(
+    struct tc_ctx *ctx, struct tc_addr to, uint32_t type, const void *body, size_t len);
 
 /*
  * tc_send_name sends to a named actor, "kind/id" on this node or
@@ -98,8 +98,8 @@ enum tc_err tc_ask(struct tc_ctx *ctx, struct tc_addr to, uint32_t type, const v
     size_t len, uint32_t timeout_ms, uint64_t *corr_out);
 
 /* tc_reply answers the ask req (its from and corr) with a message. */
-enum tc_err tc_reply(struct tc_ctx *ctx, const struct tc_msg *req, uint32_t type,
-    const void *body, size_t len);
+enum tc_err tc_reply(
+    struct tc_ctx *ctx, const struct tc_msg *req, uint32_t type, const void *body, size_t len);
 
 /*
  * tc_send_after delivers a message (a copy of body) to the running actor

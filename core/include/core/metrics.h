@@ -67,7 +67,7 @@ enum tc_err tc_metrics_render(struct tc_metrics *m, char **out, size_t *len);
  * line per metric (counters and gauges as values, histograms as count and
  * sum) under namespace ns.  *out is malloc'd and owned by the caller.
  */
-enum tc_err tc_metrics_render_emf(struct tc_metrics *m, const char *ns, uint64_t ts_ms,
-    char **out, size_t *len);
+enum tc_err tc_metrics_render_emf(
+    struct tc_metrics *m, const char *ns, uint64_t ts_ms, char **out, size_t *len);
 
 #endif /* CORE_METRICS_H */

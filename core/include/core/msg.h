@@ -24,8 +24,8 @@
 #define TC_ENVELOPE_VERSION 1
 
 /* Default hard caps (a node's configuration may lower or raise them). */
-#define TC_MSG_BODY_MAX_DEFAULT (1u << 20)  /* 1 MiB body */
-#define TC_NAME_MAX 128                     /* "kind/id" names */
+#define TC_MSG_BODY_MAX_DEFAULT (1u << 20) /* 1 MiB body */
+#define TC_NAME_MAX 128                    /* "kind/id" names */
 
 /*
  * An actor's address: the node that hosts it and a generation-tagged id on
@@ -110,8 +110,8 @@ enum tc_err tc_envelope_encode(
  * Returns TC_EPROTO for malformed input, TC_ETOOBIG for a body over
  * max_body, TC_ENOMEM.  Thread: any.  Blocks: no.
  */
-enum tc_err tc_envelope_decode(const uint8_t *buf, size_t len, size_t max_body,
-    struct tc_msg **out, size_t *consumed, char name[TC_NAME_MAX]);
+enum tc_err tc_envelope_decode(const uint8_t *buf, size_t len, size_t max_body, struct tc_msg **out,
+    size_t *consumed, char name[TC_NAME_MAX]);
 
 /*
  * tc_mp_check walks one msgpack object at buf without allocating: every

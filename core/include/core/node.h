@@ -22,29 +22,29 @@
 struct tc_metrics;
 
 struct tc_node_config {
-	uint16_t id;            /* this node's number in the topology (1..65535) */
-	const char *name;       /* its name ("gw1"), used in "kind/id@name" */
-	unsigned workers;       /* scheduler threads; 0: one per core */
-	unsigned pool_threads;  /* blocking-work threads; 0: 2 */
-	const char *listen_url; /* nng URL to receive on (inproc/ipc/tcp), or NULL */
-	struct tc_clock *clock; /* NULL: the real clock */
-	size_t max_body;        /* body cap; 0: TC_MSG_BODY_MAX_DEFAULT */
-	size_t max_batch;       /* bytes per nng message; 0: 256 KiB */
-	unsigned throughput;    /* messages an actor handles per turn; 0: 256 */
+	uint16_t id;                /* this node's number in the topology (1..65535) */
+	const char *name;           /* its name ("gw1"), used in "kind/id@name" */
+	unsigned workers;           /* scheduler threads; 0: one per core */
+	unsigned pool_threads;      /* blocking-work threads; 0: 2 */
+	const char *listen_url;     /* nng URL to receive on (inproc/ipc/tcp), or NULL */
+	struct tc_clock *clock;     /* NULL: the real clock */
+	size_t max_body;            /* body cap; 0: TC_MSG_BODY_MAX_DEFAULT */
+	size_t max_batch;           /* bytes per nng message; 0: 256 KiB */
+	unsigned throughput;        /* messages an actor handles per turn; 0: 256 */
 	struct tc_metrics *metrics; /* where node metrics go; NULL: a node-owned registry */
 };
 
 /* What a node counted; read with tc_node_stats(). */
 struct tc_node_stats {
-	uint64_t delivered;         /* messages handled by actors */
-	uint64_t dead_letters;      /* messages to actors that stopped first */
-	uint64_t rejected;          /* incoming envelopes refused: malformed, oversized, misaddressed */
-	uint64_t remote_sent;       /* envelopes sent to other nodes */
-	uint64_t remote_batches;    /* nng messages sent */
-	uint64_t remote_received;   /* envelopes received from other nodes */
-	uint64_t remote_dropped;    /* envelopes lost because a send to a peer failed */
-	uint64_t late_replies;      /* replies that came after their ask timed out */
-	uint32_t actors;            /* live actors */
+	uint64_t delivered;    /* messages handled by actors */
+	uint64_t dead_letters; /* messages to actors that stopped first */
+	uint64_t rejected;     /* incoming envelopes refused: malformed, oversized, misaddressed */
+	uint64_t remote_sent;  /* envelopes sent to other nodes */
+	uint64_t remote_batches;  /* nng messages sent */
+	uint64_t remote_received; /* envelopes received from other nodes */
+	uint64_t remote_dropped;  /* envelopes lost because a send to a peer failed */
+	uint64_t late_replies;    /* replies that came after their ask timed out */
+	uint32_t actors;          /* live actors */
 };
 
 /*
@@ -75,15 +75,15 @@ enum tc_err tc_node_start(struct tc_node *node);
  * (the peer's listen_url).  Messages to it are batched per nng message.
  * Dialing is asynchronous and retried; messages wait in nng's buffers.
  */
-enum tc_err tc_node_connect(struct tc_node *node, uint16_t peer_id, const char *peer_name,
-    const char *url);
+enum tc_err tc_node_connect(
+    struct tc_node *node, uint16_t peer_id, const char *peer_name, const char *url);
 
 /*
  * tc_node_register_kind lets messages to "kind/ID" names spawn an actor of
  * behaviour b on first use (as rooms do).
  */
-enum tc_err tc_node_register_kind(struct tc_node *node, const char *kind,
-    const struct tc_behaviour *b);
+enum tc_err tc_node_register_kind(
+    struct tc_node *node, const char *kind, const struct tc_behaviour *b);
 
 /* tc_node_whereis resolves a local name.  Returns TC_ENOENT. */
 enum tc_err tc_node_whereis(struct tc_node *node, const char *name, struct tc_addr *out);
@@ -123,8 +123,8 @@ void tc_node_stats(struct tc_node *node, struct tc_node_stats *out);
  * with what was still alive, also logging it.  Idempotent.
  * Thread: any but the node's own.  Blocks: until stopped.
  */
-enum tc_err tc_node_stop(struct tc_node *node, uint32_t timeout_ms,
-    struct tc_shutdown_report *report);
+enum tc_err tc_node_stop(
+    struct tc_node *node, uint32_t timeout_ms, struct tc_shutdown_report *report);
 
 /* tc_node_free stops (if needed) and frees the node.  NULL is a no-op. */
 void tc_node_free(struct tc_node *node);

@@ -40,7 +40,7 @@ struct tc_sup_spec {
  * tc_supervisor_spawn starts a supervisor on node.  *out (may be NULL)
  * receives its address.  Thread: any.  Blocks: no.
  */
-enum tc_err tc_supervisor_spawn(struct tc_node *node, const char *name,
-    const struct tc_sup_spec *spec, struct tc_addr *out);
+enum tc_err tc_supervisor_spawn(
+    struct tc_node *node, const char *name, const struct tc_sup_spec *spec, struct tc_addr *out);
 
 #endif /* CORE_SUPERVISOR_H */
