@@ -39,11 +39,13 @@ int tandem_cmd_serve(int argc, char **argv);
 int tandem_cmd_bench(int argc, char **argv);
 int tandem_cmd_doctor(int argc, char **argv);
 int tandem_cmd_version(int argc, char **argv);
+int tandem_cmd_load(int argc, char **argv);
 int tandem_cmd_judge(int argc, char **argv);
 int tandem_cmd_problem(int argc, char **argv);
 
 int tandem_bench_core(int argc, char **argv);
 int tandem_bench_judge(int argc, char **argv);
+int tandem_bench_store(int argc, char **argv);
 
 /*
  * tandem_wants_help reports whether argv holds -h or --help, for the

@@ -1,0 +1,93 @@
+/*
+ * load.h - the load generator behind `tandem load`: simulated users as
+ * actors, speaking y-protocols over WebSocket to a TandemCode server or a
+ * stock y-websocket server.
+ */
+#ifndef TANDEM_LOAD_H
+#define TANDEM_LOAD_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/err.h"
+
+/* ---- minimal Yjs / y-protocols writing and reading (load_yjs.c) ---- */
+
+/* A byte buffer with a fixed capacity; writes past it set `overflow`. */
+struct ld_buf {
+	uint8_t *p;
+	size_t len, cap;
+	int overflow;
+};
+
+void ld_put_varuint(struct ld_buf *b, uint64_t v);
+void ld_put_bytes(struct ld_buf *b, const void *p, size_t n);
+void ld_put_varstring(struct ld_buf *b, const char *s, size_t n);
+
+/* Reads a varUint at *pos; returns -1 when malformed or truncated. */
+int ld_get_varuint(const uint8_t *p, size_t len, size_t *pos, uint64_t *out);
+
+/*
+ * ld_frame_edit writes a SYNC update frame inserting text at the end of
+ * this client's own run of text in the root Y.Text `root`: the first
+ * insert (clock 0) names the parent, later ones the previous character
+ * as origin.  *clock advances by the text's length.
+ */
+void ld_frame_edit(struct ld_buf *b, uint32_t client, uint64_t *clock, const char *root,
+    const char *text, size_t n);
+
+/* Frames a client sends: SYNC step 1 with an empty state vector, SYNC
+ * step 2 with an empty update, an AWARENESS update with a JSON state. */
+void ld_frame_step1_empty(struct ld_buf *b);
+void ld_frame_step2_empty(struct ld_buf *b);
+void ld_frame_awareness(struct ld_buf *b, uint32_t client, uint64_t clock, const char *json);
+
+/*
+ * ld_update_probe reads the first struct of a Yjs update: its client and
+ * the text of a leading ContentString item.  Returns 0 with *client and
+ * text/textlen (pointing into p) set, -1 when the update has another
+ * shape.  Used to find the send time a load user wrote into its edits.
+ */
+int ld_update_probe(
+    const uint8_t *p, size_t len, uint32_t *client, const char **text, size_t *textlen);
+
+/* ---- the run (load_run.c) ---- */
+
+enum ld_server {
+	LD_SERVER_TANDEM = 0, /* our gateway: rooms and tokens from the REST API */
+	LD_SERVER_YWS = 1,    /* a stock y-websocket server: the room is the path */
+};
+
+struct ld_options {
+	enum ld_server server;
+	char host[128];
+	int port;
+	unsigned rooms;
+	unsigned users;       /* per room */
+	double edits_per_s;   /* per user */
+	double cursors_per_s; /* per user */
+	double runs_per_min;  /* per room, TandemCode only */
+	double duration_s;
+	double warmup_s;
+	const char *problem;
+	unsigned workers;
+};
+
+struct ld_report {
+	uint64_t connected, errors, closed_early;
+	uint64_t edits_sent, updates_received, awareness_received, app_frames;
+	uint64_t samples;
+	double p50_ms, p90_ms, p99_ms, p999_ms, max_ms;
+	double sent_per_s, delivered_per_s;
+	double elapsed_s;
+	char first_error[256];
+};
+
+/*
+ * ld_run connects rooms x users simulated users, drives them for the
+ * duration and fills *out.  Returns TC_ECONNREFUSED when the server cannot
+ * be reached, TC_EIO for other set-up failures (detail in out->first_error).
+ */
+enum tc_err ld_run(const struct ld_options *opt, struct ld_report *out);
+
+#endif /* TANDEM_LOAD_H */

@@ -1,0 +1,835 @@
+/*
+ * load_run.c - simulated users for `tandem load`.
+ *
+ * Design notes
+ * - Each simulated user is an actor on one node; it owns its document
+ *   clock, its timers and its latency samples.  One libwebsockets client
+ *   context, served by one thread, carries every user's WebSocket.
+ * - libwebsockets is not thread-safe: users hand frames to the service
+ *   thread through their connection's locked queue plus a shared "dirty"
+ *   list, and wake it with lws_cancel_service() only when the list goes
+ *   from empty to non-empty.  Received frames are stamped with the receive
+ *   time on the service thread and posted to the user's actor.
+ * - An edit carries its send time (monotonic ns, in hex) as its text, so
+ *   the other member of the room measures edit latency from send to
+ *   receipt, within this one process and clock.
+ */
+#include <curl/curl.h>
+#include <inttypes.h>
+#include <jansson.h>
+#include <libwebsockets.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/resource.h>
+#include <time.h>
+
+#include "core/log.h"
+#include "core/node.h"
+#include "load.h"
+
+#define FRAME_MAX (64 * 1024)
+#define RX_MAX (4 * 1024 * 1024)
+#define OUT_MAX_BYTES (1024 * 1024)
+
+enum {
+	LD_OPEN = TC_MSG_APP,
+	LD_FRAME,
+	LD_CLOSED,
+	LD_EDIT_TICK,
+	LD_CURSOR_TICK,
+	LD_RUN_TICK,
+};
+
+enum conn_state {
+	CONN_NEW = 0,
+	CONN_CONNECTING,
+	CONN_OPEN,
+	CONN_DONE
+};
+
+struct outframe {
+	struct outframe *next;
+	size_t len;
+	uint8_t data[]; /* LWS_PRE bytes of headroom, then the frame */
+};
+
+struct run;
+
+struct conn {
+	struct run *run;
+	uint32_t idx;
+	struct tc_addr actor;
+	char path[512];
+	struct lws *wsi;       /* service thread only */
+	uint8_t *rx;           /* service thread only: a frame being assembled */
+	size_t rx_len, rx_cap; /* service thread only */
+	pthread_mutex_t lock;  /* guards out_* */
+	struct outframe *out_head, *out_tail;
+	size_t out_bytes;
+	bool dirty; /* on the run's dirty list; guarded by run->dirty_lock */
+	_Atomic int state;
+};
+
+struct user {
+	struct run *run;
+	uint32_t conn;
+	uint32_t client;
+	uint64_t clock, aw_clock;
+	unsigned room;
+	uint64_t *lat;
+	size_t nlat, caplat;
+	uint64_t edits, updates, aware, app;
+};
+
+struct run {
+	const struct ld_options *opt;
+	struct lws_context *ctx;
+	pthread_t thread;
+	bool thread_started;
+	_Atomic int stop;
+	_Atomic int connects_pending;
+	struct tc_node *node;
+	struct conn *conns;
+	struct user *users;
+	size_t n;
+	pthread_mutex_t dirty_lock;
+	uint32_t *dirty;
+	size_t ndirty;
+	_Atomic uint64_t connected, errors, closed_early;
+	_Atomic uint64_t measure_from_ns;
+	pthread_mutex_t err_lock;
+	char first_error[256];
+};
+
+static uint64_t
+mono_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static void
+note_error(struct run *r, const char *fmt, const char *detail)
+{
+	atomic_fetch_add(&r->errors, 1);
+	pthread_mutex_lock(&r->err_lock);
+	if (r->first_error[0] == '\0')
+		snprintf(r->first_error, sizeof(r->first_error), fmt, detail ? detail : "");
+	pthread_mutex_unlock(&r->err_lock);
+}
+
+/* ---- frames out: any thread -> service thread --------------------------- */
+
+static void
+conn_send(struct conn *c, const uint8_t *p, size_t len)
+{
+	struct run *r = c->run;
+	struct outframe *f;
+	bool wake = false;
+
+	if (atomic_load(&c->state) != CONN_OPEN)
+		return;
+	if ((f = malloc(sizeof(*f) + LWS_PRE + len)) == NULL)
+		return;
+	f->next = NULL;
+	f->len = len;
+	memcpy(f->data + LWS_PRE, p, len);
+	pthread_mutex_lock(&c->lock);
+	if (c->out_bytes + len > OUT_MAX_BYTES) {
+		pthread_mutex_unlock(&c->lock);
+		free(f);
+		note_error(r, "client send queue full%s", NULL);
+		return;
+	}
+	if (c->out_tail != NULL)
+		c->out_tail->next = f;
+	else
+		c->out_head = f;
+	c->out_tail = f;
+	c->out_bytes += len;
+	pthread_mutex_unlock(&c->lock);
+
+	pthread_mutex_lock(&r->dirty_lock);
+	if (!c->dirty) {
+		c->dirty = true;
+		wake = r->ndirty == 0;
+		r->dirty[r->ndirty++] = c->idx;
+	}
+	pthread_mutex_unlock(&r->dirty_lock);
+	if (wake)
+		lws_cancel_service(r->ctx);
+}
+
+/* ---- the service thread ------------------------------------------------- */
+
+static void
+conn_connect(struct run *r, struct conn *c)
+{
+	struct lws_client_connect_info ci;
+	char origin[160];
+
+	memset(&ci, 0, sizeof(ci));
+	snprintf(origin, sizeof(origin), "http://%s:%d", r->opt->host, r->opt->port);
+	ci.context = r->ctx;
+	ci.address = r->opt->host;
+	ci.port = r->opt->port;
+	ci.path = c->path;
+	ci.host = r->opt->host;
+	ci.origin = origin;
+	ci.ietf_version_or_minus_one = -1;
+	ci.userdata = c;
+	ci.pwsi = &c->wsi;
+	atomic_store(&c->state, CONN_CONNECTING);
+	if (lws_client_connect_via_info(&ci) == NULL) {
+		atomic_store(&c->state, CONN_DONE);
+		note_error(r, "cannot start a connection%s", NULL);
+	}
+}
+
+static void
+drain_dirty(struct run *r)
+{
+	uint32_t batch[256];
+	size_t n;
+
+	do {
+		pthread_mutex_lock(&r->dirty_lock);
+		n = r->ndirty < 256 ? r->ndirty : 256;
+		memcpy(batch, r->dirty + r->ndirty - n, n * sizeof(*batch));
+		r->ndirty -= n;
+		for (size_t i = 0; i < n; i++)
+			r->conns[batch[i]].dirty = false;
+		pthread_mutex_unlock(&r->dirty_lock);
+		for (size_t i = 0; i < n; i++) {
+			struct conn *c = &r->conns[batch[i]];
+			if (c->wsi != NULL && atomic_load(&c->state) == CONN_OPEN)
+				lws_callback_on_writable(c->wsi);
+		}
+	} while (n == 256);
+}
+
+static int
+write_one(struct conn *c)
+{
+	struct outframe *f;
+
+	pthread_mutex_lock(&c->lock);
+	f = c->out_head;
+	if (f != NULL) {
+		c->out_head = f->next;
+		if (c->out_head == NULL)
+			c->out_tail = NULL;
+		c->out_bytes -= f->len;
+	}
+	bool more = c->out_head != NULL;
+	pthread_mutex_unlock(&c->lock);
+	if (f == NULL)
+		return 0;
+	int w = lws_write(c->wsi, f->data + LWS_PRE, f->len, LWS_WRITE_BINARY);
+	free(f);
+	if (w < 0)
+		return -1;
+	if (more)
+		lws_callback_on_writable(c->wsi);
+	return 0;
+}
+
+static void
+post_frame(struct conn *c, const uint8_t *p, size_t len)
+{
+	struct run *r = c->run;
+	uint8_t *body = malloc(8 + len);
+	uint64_t now = mono_ns();
+
+	if (body == NULL)
+		return;
+	memcpy(body, &now, 8);
+	memcpy(body + 8, p, len);
+	tc_node_send(r->node, c->actor, TC_ADDR_NONE, LD_FRAME, body, 8 + len);
+	free(body);
+}
+
+static int
+client_cb(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in, size_t len)
+{
+	struct conn *c = user;
+	struct run *r = c != NULL ? c->run : NULL;
+
+	switch (reason) {
+	case LWS_CALLBACK_EVENT_WAIT_CANCELLED: {
+		struct run *rr = lws_context_user(lws_get_context(wsi));
+		if (rr != NULL && atomic_exchange(&rr->connects_pending, 0)) {
+			for (size_t i = 0; i < rr->n; i++) {
+				if (atomic_load(&rr->conns[i].state) == CONN_NEW)
+					conn_connect(rr, &rr->conns[i]);
+			}
+		}
+		if (rr != NULL)
+			drain_dirty(rr);
+		break;
+	}
+	case LWS_CALLBACK_CLIENT_ESTABLISHED:
+		atomic_store(&c->state, CONN_OPEN);
+		atomic_fetch_add(&r->connected, 1);
+		tc_node_send(r->node, c->actor, TC_ADDR_NONE, LD_OPEN, NULL, 0);
+		break;
+	case LWS_CALLBACK_CLIENT_RECEIVE:
+		if (lws_frame_is_binary(wsi) == 0) {
+			note_error(r, "server sent a text frame%s", NULL);
+			break;
+		}
+		if (c->rx_len + len > RX_MAX) {
+			note_error(r, "frame over the client's cap%s", NULL);
+			return -1;
+		}
+		if (c->rx_len + len > c->rx_cap) {
+			size_t nc = c->rx_cap ? c->rx_cap : 4096;
+			while (nc < c->rx_len + len)
+				nc *= 2;
+			uint8_t *nb = realloc(c->rx, nc);
+			if (nb == NULL)
+				return -1;
+			c->rx = nb;
+			c->rx_cap = nc;
+		}
+		memcpy(c->rx + c->rx_len, in, len);
+		c->rx_len += len;
+		if (lws_is_final_fragment(wsi) && lws_remaining_packet_payload(wsi) == 0) {
+			post_frame(c, c->rx, c->rx_len);
+			c->rx_len = 0;
+		}
+		break;
+	case LWS_CALLBACK_CLIENT_WRITEABLE:
+		if (write_one(c) != 0)
+			return -1;
+		break;
+	case LWS_CALLBACK_CLIENT_CONNECTION_ERROR:
+		note_error(r, "connection failed: %s", in != NULL ? (const char *)in : "");
+		atomic_store(&c->state, CONN_DONE);
+		c->wsi = NULL;
+		tc_node_send(r->node, c->actor, TC_ADDR_NONE, LD_CLOSED, NULL, 0);
+		break;
+	case LWS_CALLBACK_CLIENT_CLOSED:
+		if (!atomic_load(&r->stop)) {
+			atomic_fetch_add(&r->closed_early, 1);
+			note_error(r, "server closed a connection%s", NULL);
+		}
+		atomic_store(&c->state, CONN_DONE);
+		c->wsi = NULL;
+		tc_node_send(r->node, c->actor, TC_ADDR_NONE, LD_CLOSED, NULL, 0);
+		break;
+	case LWS_CALLBACK_WS_PEER_INITIATED_CLOSE:
+		if (len >= 2 && !atomic_load(&r->stop)) {
+			char code[64];
+			const uint8_t *b = in;
+			snprintf(code, sizeof(code), "%u", (unsigned)(b[0] << 8 | b[1]));
+			note_error(r, "server closed with code %s", code);
+		}
+		break;
+	default:
+		break;
+	}
+	return 0;
+}
+
+static const struct lws_protocols protocols[] = {
+    {"tandem-load", client_cb, 0, FRAME_MAX, 0, NULL, 0},
+    {NULL, NULL, 0, 0, 0, NULL, 0},
+};
+
+static void *
+service_main(void *arg)
+{
+	struct run *r = arg;
+	while (!atomic_load(&r->stop))
+		lws_service(r->ctx, 0);
+	return NULL;
+}
+
+/* ---- the user actor ------------------------------------------------------ */
+
+static uint64_t
+period_ms(double per_s, double scale)
+{
+	uint64_t ms = (uint64_t)(scale / per_s + 0.5);
+	return ms > 0 ? ms : 1;
+}
+
+static enum tc_err
+user_init(struct tc_ctx *ctx, void *arg, void **state)
+{
+	*state = arg;
+	return TC_OK;
+}
+
+static void
+user_edit(struct user *u)
+{
+	uint8_t buf[256];
+	struct ld_buf b = {buf, 0, sizeof(buf), 0};
+	char text[24];
+	int n = snprintf(text, sizeof(text), "t%016" PRIx64 ";", mono_ns());
+	ld_frame_edit(&b, u->client, &u->clock, "monaco", text, (size_t)n);
+	if (!b.overflow) {
+		conn_send(&u->run->conns[u->conn], b.p, b.len);
+		u->edits++;
+	}
+}
+
+static void
+user_cursor(struct user *u)
+{
+	uint8_t buf[512];
+	struct ld_buf b = {buf, 0, sizeof(buf), 0};
+	char json[256];
+	snprintf(json, sizeof(json),
+	    "{\"user\":{\"name\":\"load-%u\",\"color\":\"#3b82f6\"},\"cursor\":{\"anchor\":%" PRIu64
+	    ",\"head\":%" PRIu64 "}}",
+	    u->conn, u->clock, u->clock);
+	ld_frame_awareness(&b, u->client, ++u->aw_clock, json);
+	if (!b.overflow)
+		conn_send(&u->run->conns[u->conn], b.p, b.len);
+}
+
+static void
+user_run_request(struct user *u)
+{
+	/* {code: "...", lang: "python"} as msgpack, behind frame type 102. */
+	static const char code[] = "class Solution:\n    def twoSum(self, nums, target):\n"
+	                           "        seen = {}\n        for i, x in enumerate(nums):\n"
+	                           "            if target - x in seen:\n"
+	                           "                return [seen[target - x], i]\n"
+	                           "            seen[x] = i\n";
+	uint8_t buf[512];
+	struct ld_buf b = {buf, 0, sizeof(buf), 0};
+	ld_put_varuint(&b, 102);
+	uint8_t map2 = 0x82, k_code[] = {0xa4, 'c', 'o', 'd', 'e'};
+	uint8_t k_lang[] = {0xa4, 'l', 'a', 'n', 'g'},
+	        v_py[] = {0xa6, 'p', 'y', 't', 'h', 'o', 'n'};
+	uint8_t str8 = 0xd9, slen = (uint8_t)(sizeof(code) - 1);
+	ld_put_bytes(&b, &map2, 1);
+	ld_put_bytes(&b, k_code, sizeof(k_code));
+	ld_put_bytes(&b, &str8, 1);
+	ld_put_bytes(&b, &slen, 1);
+	ld_put_bytes(&b, code, sizeof(code) - 1);
+	ld_put_bytes(&b, k_lang, sizeof(k_lang));
+	ld_put_bytes(&b, v_py, sizeof(v_py));
+	if (!b.overflow)
+		conn_send(&u->run->conns[u->conn], b.p, b.len);
+}
+
+static void
+user_frame(struct user *u, const uint8_t *body, size_t len)
+{
+	uint64_t recv_ns, type, sub, n;
+	size_t pos = 8;
+
+	if (len < 8)
+		return;
+	memcpy(&recv_ns, body, 8);
+	if (ld_get_varuint(body, len, &pos, &type) != 0)
+		return;
+	if (type == 0) {
+		if (ld_get_varuint(body, len, &pos, &sub) != 0)
+			return;
+		if (sub == 0) { /* the server asks for what we have */
+			uint8_t buf[16];
+			struct ld_buf b = {buf, 0, sizeof(buf), 0};
+			ld_frame_step2_empty(&b);
+			conn_send(&u->run->conns[u->conn], b.p, b.len);
+			return;
+		}
+		if (ld_get_varuint(body, len, &pos, &n) != 0 || n > len - pos)
+			return;
+		u->updates++;
+		uint32_t client;
+		const char *text;
+		size_t tlen;
+		if (sub == 2 &&
+		    ld_update_probe(body + pos, (size_t)n, &client, &text, &tlen) == 0 &&
+		    client != u->client && tlen == 18 && text[0] == 't') {
+			char hex[17];
+			memcpy(hex, text + 1, 16);
+			hex[16] = '\0';
+			uint64_t sent = strtoull(hex, NULL, 16);
+			if (sent >= atomic_load(&u->run->measure_from_ns) && recv_ns >= sent &&
+			    u->nlat < u->caplat)
+				u->lat[u->nlat++] = recv_ns - sent;
+		}
+	} else if (type == 1) {
+		u->aware++;
+	} else {
+		u->app++;
+	}
+}
+
+static enum tc_err
+user_handle(struct tc_ctx *ctx, void *state, const struct tc_msg *msg)
+{
+	struct user *u = state;
+	const struct ld_options *o = u->run->opt;
+
+	switch (msg->type) {
+	case LD_OPEN: {
+		uint8_t buf[16];
+		struct ld_buf b = {buf, 0, sizeof(buf), 0};
+		ld_frame_step1_empty(&b);
+		conn_send(&u->run->conns[u->conn], b.p, b.len);
+		if (o->edits_per_s > 0)
+			tc_send_every(
+			    ctx, period_ms(o->edits_per_s, 1000.0), LD_EDIT_TICK, NULL, 0, NULL);
+		if (o->cursors_per_s > 0)
+			tc_send_every(ctx, period_ms(o->cursors_per_s, 1000.0), LD_CURSOR_TICK,
+			    NULL, 0, NULL);
+		if (o->runs_per_min > 0 && o->server == LD_SERVER_TANDEM && u->conn % o->users == 0)
+			tc_send_every(
+			    ctx, period_ms(o->runs_per_min, 60000.0), LD_RUN_TICK, NULL, 0, NULL);
+		break;
+	}
+	case LD_EDIT_TICK:
+		if (!atomic_load(&u->run->stop))
+			user_edit(u);
+		break;
+	case LD_CURSOR_TICK:
+		if (!atomic_load(&u->run->stop))
+			user_cursor(u);
+		break;
+	case LD_RUN_TICK:
+		if (!atomic_load(&u->run->stop))
+			user_run_request(u);
+		break;
+	case LD_FRAME:
+		user_frame(u, msg->body, msg->len);
+		break;
+	default:
+		break;
+	}
+	return TC_OK;
+}
+
+static const struct tc_behaviour user_beh = {"load-user", user_init, user_handle, NULL};
+
+/* ---- rooms and tokens from the REST API --------------------------------- */
+
+struct membuf {
+	char *p;
+	size_t len;
+};
+
+static size_t
+membuf_write(char *ptr, size_t size, size_t nmemb, void *userdata)
+{
+	struct membuf *m = userdata;
+	size_t n = size * nmemb;
+	if (m->len + n > 65536)
+		return 0;
+	char *np = realloc(m->p, m->len + n + 1);
+	if (np == NULL)
+		return 0;
+	memcpy(np + m->len, ptr, n);
+	m->p = np;
+	m->len += n;
+	m->p[m->len] = '\0';
+	return n;
+}
+
+static json_t *
+post_json(CURL *curl, const char *url, json_t *body, char *err, size_t errlen)
+{
+	struct membuf m = {NULL, 0};
+	char *text = json_dumps(body, JSON_COMPACT);
+	struct curl_slist *h = curl_slist_append(NULL, "Content-Type: application/json");
+	long status = 0;
+	json_t *out = NULL;
+
+	curl_easy_reset(curl);
+	curl_easy_setopt(curl, CURLOPT_URL, url);
+	curl_easy_setopt(curl, CURLOPT_POSTFIELDS, text);
+	curl_easy_setopt(curl, CURLOPT_HTTPHEADER, h);
+	curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, membuf_write);
+	curl_easy_setopt(curl, CURLOPT_WRITEDATA, &m);
+	curl_easy_setopt(curl, CURLOPT_TIMEOUT, 10L);
+	CURLcode rc = curl_easy_perform(curl);
+	curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
+	if (rc != CURLE_OK)
+		snprintf(err, errlen, "%s: %s", url, curl_easy_strerror(rc));
+	else if (status < 200 || status >= 300)
+		snprintf(err, errlen, "%s: HTTP %ld %s", url, status, m.p ? m.p : "");
+	else if ((out = json_loads(m.p ? m.p : "", 0, NULL)) == NULL)
+		snprintf(err, errlen, "%s: answer is not JSON", url);
+	curl_slist_free_all(h);
+	free(text);
+	free(m.p);
+	return out;
+}
+
+static enum tc_err
+tandem_rooms(struct run *r, char *err, size_t errlen)
+{
+	const struct ld_options *o = r->opt;
+	CURL *curl = curl_easy_init();
+	char url[512];
+	enum tc_err rv = TC_OK;
+
+	if (curl == NULL)
+		return TC_ENOMEM;
+	for (unsigned room = 0; room < o->rooms && rv == TC_OK; room++) {
+		snprintf(url, sizeof(url), "http://%s:%d/api/rooms", o->host, o->port);
+		json_t *req = json_pack("{s:s, s:s}", "problem", o->problem, "name", "load-0");
+		json_t *ans = post_json(curl, url, req, err, errlen);
+		json_decref(req);
+		const char *id = NULL, *invite = NULL, *token = NULL;
+		if (ans == NULL || json_unpack(ans, "{s:s, s:s, s:s}", "room", &id, "invite",
+		                       &invite, "token", &token) != 0) {
+			if (ans != NULL)
+				snprintf(err, errlen, "POST /api/rooms: unexpected answer");
+			json_decref(ans);
+			rv = TC_ECONNREFUSED;
+			break;
+		}
+		for (unsigned k = 0; k < o->users && rv == TC_OK; k++) {
+			struct conn *c = &r->conns[room * o->users + k];
+			const char *tok = token;
+			json_t *jans = NULL;
+			if (k > 0) {
+				char name[32];
+				snprintf(name, sizeof(name), "load-%u", k);
+				snprintf(url, sizeof(url), "http://%s:%d/api/rooms/%s/join",
+				    o->host, o->port, id);
+				json_t *jreq =
+				    json_pack("{s:s, s:s}", "invite", invite, "name", name);
+				jans = post_json(curl, url, jreq, err, errlen);
+				json_decref(jreq);
+				if (jans == NULL ||
+				    json_unpack(jans, "{s:s}", "token", &tok) != 0) {
+					json_decref(jans);
+					rv = TC_ECONNREFUSED;
+					break;
+				}
+			}
+			snprintf(c->path, sizeof(c->path), "/ws/rooms/%s?token=%s", id, tok);
+			json_decref(jans);
+		}
+		json_decref(ans);
+	}
+	curl_easy_cleanup(curl);
+	return rv;
+}
+
+/* ---- the run ------------------------------------------------------------ */
+
+static int
+cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+static double
+pct(const uint64_t *v, size_t n, double p)
+{
+	if (n == 0)
+		return 0;
+	size_t i = (size_t)(p * (double)(n - 1) + 0.5);
+	return (double)v[i] / 1e6;
+}
+
+static void
+wait_seconds(double s)
+{
+	struct timespec ts = {(time_t)s, (long)((s - (double)(time_t)s) * 1e9)};
+	while (nanosleep(&ts, &ts) != 0)
+		;
+}
+
+static void
+collect(struct run *r, struct ld_report *out, double measured_s)
+{
+	size_t total = 0;
+	for (size_t i = 0; i < r->n; i++) {
+		struct user *u = &r->users[i];
+		total += u->nlat;
+		out->edits_sent += u->edits;
+		out->updates_received += u->updates;
+		out->awareness_received += u->aware;
+		out->app_frames += u->app;
+	}
+	uint64_t *all = malloc((total + 1) * sizeof(*all));
+	size_t k = 0;
+	for (size_t i = 0; all != NULL && i < r->n; i++) {
+		memcpy(all + k, r->users[i].lat, r->users[i].nlat * sizeof(*all));
+		k += r->users[i].nlat;
+	}
+	if (all != NULL) {
+		qsort(all, k, sizeof(*all), cmp_u64);
+		out->samples = k;
+		out->p50_ms = pct(all, k, 0.50);
+		out->p90_ms = pct(all, k, 0.90);
+		out->p99_ms = pct(all, k, 0.99);
+		out->p999_ms = pct(all, k, 0.999);
+		out->max_ms = k ? (double)all[k - 1] / 1e6 : 0;
+	}
+	free(all);
+	out->delivered_per_s = measured_s > 0 ? (double)k / measured_s : 0;
+	out->connected = atomic_load(&r->connected);
+	out->errors = atomic_load(&r->errors);
+	out->closed_early = atomic_load(&r->closed_early);
+	snprintf(out->first_error, sizeof(out->first_error), "%s", r->first_error);
+}
+
+static void
+run_free(struct run *r)
+{
+	if (r->ctx != NULL) {
+		atomic_store(&r->stop, 1);
+		lws_cancel_service(r->ctx);
+		if (r->thread_started)
+			pthread_join(r->thread, NULL);
+		lws_context_destroy(r->ctx);
+	}
+	for (size_t i = 0; r->conns != NULL && i < r->n; i++) {
+		struct conn *c = &r->conns[i];
+		struct outframe *f = c->out_head;
+		while (f != NULL) {
+			struct outframe *next = f->next;
+			free(f);
+			f = next;
+		}
+		free(c->rx);
+		pthread_mutex_destroy(&c->lock);
+	}
+	for (size_t i = 0; r->users != NULL && i < r->n; i++)
+		free(r->users[i].lat);
+	free(r->conns);
+	free(r->users);
+	free(r->dirty);
+	pthread_mutex_destroy(&r->dirty_lock);
+	pthread_mutex_destroy(&r->err_lock);
+}
+
+enum tc_err
+ld_run(const struct ld_options *o, struct ld_report *out)
+{
+	struct run r;
+	struct rlimit rl;
+	enum tc_err rv = TC_OK;
+
+	memset(out, 0, sizeof(*out));
+	memset(&r, 0, sizeof(r));
+	r.opt = o;
+	r.n = (size_t)o->rooms * o->users;
+	pthread_mutex_init(&r.dirty_lock, NULL);
+	pthread_mutex_init(&r.err_lock, NULL);
+	atomic_store(&r.measure_from_ns, UINT64_MAX);
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
+
+	uint32_t nonce = 0;
+	if (getrandom(&nonce, sizeof(nonce), 0) != sizeof(nonce))
+		nonce = (uint32_t)mono_ns();
+	r.conns = calloc(r.n, sizeof(*r.conns));
+	r.users = calloc(r.n, sizeof(*r.users));
+	r.dirty = calloc(r.n, sizeof(*r.dirty));
+	if (r.conns == NULL || r.users == NULL || r.dirty == NULL) {
+		run_free(&r);
+		return TC_ENOMEM;
+	}
+	size_t cap =
+	    (size_t)((o->duration_s + 1) * o->edits_per_s * (o->users - 1 ? o->users - 1 : 1)) + 64;
+	for (size_t i = 0; i < r.n; i++) {
+		struct conn *c = &r.conns[i];
+		struct user *u = &r.users[i];
+		c->run = &r;
+		c->idx = (uint32_t)i;
+		pthread_mutex_init(&c->lock, NULL);
+		unsigned room = (unsigned)(i / o->users);
+		if (o->server == LD_SERVER_YWS)
+			snprintf(c->path, sizeof(c->path), "/load-%08x-%u", nonce, room);
+		u->run = &r;
+		u->conn = (uint32_t)i;
+		u->room = room;
+		/* Fresh Yjs client ids every run: a server keeps old documents. */
+		u->client = (uint32_t)((nonce + i * 2654435761u) % 2147483647u) + 1;
+		u->caplat = cap;
+		u->lat = malloc(cap * sizeof(*u->lat));
+		if (u->lat == NULL) {
+			run_free(&r);
+			return TC_ENOMEM;
+		}
+	}
+	if (o->server == LD_SERVER_TANDEM &&
+	    (rv = tandem_rooms(&r, out->first_error, sizeof(out->first_error))) != TC_OK) {
+		run_free(&r);
+		return rv;
+	}
+
+	struct tc_node_config cfg = {.id = 1, .name = "load", .workers = o->workers};
+	if ((rv = tc_node_new(&cfg, &r.node)) != TC_OK || (rv = tc_node_start(r.node)) != TC_OK) {
+		tc_node_free(r.node);
+		run_free(&r);
+		return rv;
+	}
+	for (size_t i = 0; i < r.n; i++) {
+		if ((rv = tc_spawn(r.node, &user_beh, &r.users[i], &r.conns[i].actor)) != TC_OK)
+			break;
+	}
+
+	struct lws_context_creation_info info;
+	memset(&info, 0, sizeof(info));
+	info.port = CONTEXT_PORT_NO_LISTEN;
+	info.protocols = protocols;
+	info.user = &r;
+	info.fd_limit_per_thread = (unsigned)(r.n + 64);
+	lws_set_log_level(LLL_ERR, NULL);
+	if (rv == TC_OK && (r.ctx = lws_create_context(&info)) == NULL)
+		rv = TC_EIO;
+	if (rv == TC_OK && pthread_create(&r.thread, NULL, service_main, &r) == 0)
+		r.thread_started = true;
+	else if (rv == TC_OK)
+		rv = TC_ENOMEM;
+	if (rv == TC_OK) {
+		atomic_store(&r.connects_pending, 1);
+		lws_cancel_service(r.ctx); /* the service thread starts the connections */
+		wait_seconds(o->warmup_s);
+		atomic_store(&r.measure_from_ns, mono_ns());
+		uint64_t t0 = mono_ns();
+		wait_seconds(o->duration_s);
+		uint64_t t1 = mono_ns();
+		atomic_store(&r.measure_from_ns, UINT64_MAX); /* edits sent now are not counted */
+		wait_seconds(0.5);                            /* let in-flight edits land */
+		atomic_store(&r.stop, 1);
+		lws_cancel_service(r.ctx);
+		pthread_join(r.thread, NULL);
+		r.thread_started = false;
+		lws_context_destroy(r.ctx); /* its close callbacks still post to the node */
+		r.ctx = NULL;
+		tc_node_stop(r.node, 2000, NULL);
+		out->elapsed_s = (double)(t1 - t0) / 1e9;
+		collect(&r, out, out->elapsed_s);
+		uint64_t sent = 0;
+		for (size_t i = 0; i < r.n; i++)
+			sent += r.users[i].edits;
+		out->sent_per_s = (double)sent / (o->warmup_s + out->elapsed_s + 0.5);
+		if (out->connected == 0 && out->errors > 0)
+			rv = TC_ECONNREFUSED;
+	}
+	if (r.ctx != NULL) {
+		atomic_store(&r.stop, 1);
+		lws_cancel_service(r.ctx);
+		if (r.thread_started)
+			pthread_join(r.thread, NULL);
+		r.thread_started = false;
+		lws_context_destroy(r.ctx);
+		r.ctx = NULL;
+	}
+	tc_node_free(r.node);
+	run_free(&r);
+	return rv;
+}
