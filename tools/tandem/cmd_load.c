@@ -105,6 +105,10 @@ tandem_cmd_load(int argc, char **argv)
 			o.warmup_s = strtod(v, NULL);
 		} else if (strcmp(a, "--problem") == 0) {
 			o.problem = v;
+		} else if (strcmp(a, "--cold-join") == 0) {
+			o.cold_join = (unsigned)strtoul(v, NULL, 10);
+		} else if (strcmp(a, "--joins") == 0) {
+			o.joins = (unsigned)strtoul(v, NULL, 10);
 		} else if (strcmp(a, "--workers") == 0) {
 			o.workers = (unsigned)strtoul(v, NULL, 10);
 		} else {
@@ -131,6 +135,21 @@ tandem_cmd_load(int argc, char **argv)
 	if (rv != TC_OK) {
 		fprintf(stderr, "tandem load: %s %s\n", tc_strerror(rv), rep.first_error);
 		return TANDEM_EXIT_FAIL;
+	}
+	if (o.cold_join > 0) {
+		if (json)
+			printf("{\"cold_join_updates\":%u,\"joins\":%u,\"join_p50_ms\":%.3f,"
+			       "\"join_p90_ms\":%.3f,\"join_max_ms\":%.3f,\"errors\":%llu}\n",
+			    o.cold_join, rep.joined, rep.join_p50_ms, rep.join_p90_ms,
+			    rep.join_max_ms, (unsigned long long)rep.errors);
+		else
+			printf("tandem load: cold join of a room with %u updates, %u joins: p50 "
+			       "%.2f ms  "
+			       "p90 %.2f ms  max %.2f ms  (errors %llu%s%s)\n",
+			    o.cold_join, rep.joined, rep.join_p50_ms, rep.join_p90_ms,
+			    rep.join_max_ms, (unsigned long long)rep.errors,
+			    rep.first_error[0] ? ": " : "", rep.first_error);
+		return rep.errors > 0 || rep.joined == 0 ? TANDEM_EXIT_FAIL : TANDEM_EXIT_OK;
 	}
 	if (json) {
 		printf("{\"rooms\":%u,\"users_per_room\":%u,\"edits_per_s_per_user\":%g,"

@@ -71,6 +71,8 @@ struct ld_options {
 	double warmup_s;
 	const char *problem;
 	unsigned workers;
+	unsigned cold_join; /* > 0: measure cold joins of a room with this many updates */
+	unsigned joins;     /* how many cold joins to time (default 20) */
 };
 
 struct ld_report {
@@ -80,6 +82,8 @@ struct ld_report {
 	double p50_ms, p90_ms, p99_ms, p999_ms, max_ms;
 	double sent_per_s, delivered_per_s;
 	double elapsed_s;
+	double join_p50_ms, join_p90_ms, join_max_ms; /* cold joins */
+	unsigned joined;
 	char first_error[256];
 };
 

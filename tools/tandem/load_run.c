@@ -70,7 +70,8 @@ struct conn {
 	pthread_mutex_t lock;  /* guards out_* */
 	struct outframe *out_head, *out_tail;
 	size_t out_bytes;
-	bool dirty; /* on the run's dirty list; guarded by run->dirty_lock */
+	bool dirty;        /* on the run's dirty list; guarded by run->dirty_lock */
+	_Atomic int armed; /* may connect (cold joins connect one at a time) */
 	_Atomic int state;
 };
 
@@ -83,6 +84,8 @@ struct user {
 	uint64_t *lat;
 	size_t nlat, caplat;
 	uint64_t edits, updates, aware, app;
+	unsigned step2s;     /* SYNC step 2 messages received */
+	uint64_t join_t0_ns; /* cold join: when the connection was started */
 };
 
 struct run {
@@ -103,7 +106,41 @@ struct run {
 	_Atomic uint64_t measure_from_ns;
 	pthread_mutex_t err_lock;
 	char first_error[256];
+	/* Cold joins: the writer and each joiner report here. */
+	pthread_mutex_t ev_lock;
+	pthread_cond_t ev_cv;
+	unsigned ev_count;
+	uint64_t ev_ns;
 };
+
+static void
+run_event(struct run *r, uint64_t ns)
+{
+	pthread_mutex_lock(&r->ev_lock);
+	r->ev_count++;
+	r->ev_ns = ns;
+	pthread_cond_broadcast(&r->ev_cv);
+	pthread_mutex_unlock(&r->ev_lock);
+}
+
+/* Waits until ev_count reaches want or timeout_s passes; returns ev_ns or 0. */
+static uint64_t
+run_wait_event(struct run *r, unsigned want, double timeout_s)
+{
+	struct timespec dl;
+	uint64_t ns = 0;
+	clock_gettime(CLOCK_REALTIME, &dl);
+	dl.tv_sec += (time_t)timeout_s;
+	pthread_mutex_lock(&r->ev_lock);
+	while (r->ev_count < want) {
+		if (pthread_cond_timedwait(&r->ev_cv, &r->ev_lock, &dl) != 0)
+			break;
+	}
+	if (r->ev_count >= want)
+		ns = r->ev_ns;
+	pthread_mutex_unlock(&r->ev_lock);
+	return ns;
+}
 
 static uint64_t
 mono_ns(void)
@@ -265,7 +302,8 @@ client_cb(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *i
 		struct run *rr = lws_context_user(lws_get_context(wsi));
 		if (rr != NULL && atomic_exchange(&rr->connects_pending, 0)) {
 			for (size_t i = 0; i < rr->n; i++) {
-				if (atomic_load(&rr->conns[i].state) == CONN_NEW)
+				if (atomic_load(&rr->conns[i].state) == CONN_NEW &&
+				    atomic_load(&rr->conns[i].armed))
 					conn_connect(rr, &rr->conns[i]);
 			}
 		}
@@ -447,6 +485,14 @@ user_frame(struct user *u, const uint8_t *body, size_t len)
 		if (ld_get_varuint(body, len, &pos, &n) != 0 || n > len - pos)
 			return;
 		u->updates++;
+		if (sub == 1 && u->run->opt->cold_join > 0) {
+			u->step2s++;
+			/* The writer: its second step 2 answers the step 1 it sent after
+			 * its edits.  A joiner: its first step 2 completes the join. */
+			if (u->conn == 0 ? u->step2s == 2 : u->step2s == 1)
+				run_event(u->run, recv_ns);
+			return;
+		}
 		uint32_t client;
 		const char *text;
 		size_t tlen;
@@ -480,6 +526,14 @@ user_handle(struct tc_ctx *ctx, void *state, const struct tc_msg *msg)
 		struct ld_buf b = {buf, 0, sizeof(buf), 0};
 		ld_frame_step1_empty(&b);
 		conn_send(&u->run->conns[u->conn], b.p, b.len);
+		if (o->cold_join > 0) {
+			if (u->conn == 0) {
+				for (unsigned i = 0; i < o->cold_join; i++)
+					user_edit(u);
+				conn_send(&u->run->conns[u->conn], b.p, b.len);
+			}
+			break;
+		}
 		if (o->edits_per_s > 0)
 			tc_send_every(
 			    ctx, period_ms(o->edits_per_s, 1000.0), LD_EDIT_TICK, NULL, 0, NULL);
@@ -710,18 +764,67 @@ run_free(struct run *r)
 	free(r->dirty);
 	pthread_mutex_destroy(&r->dirty_lock);
 	pthread_mutex_destroy(&r->err_lock);
+	pthread_mutex_destroy(&r->ev_lock);
+	pthread_cond_destroy(&r->ev_cv);
+}
+
+static void
+cold_joins(struct run *r, struct ld_report *out)
+{
+	unsigned joins = (unsigned)r->n - 1;
+	uint64_t *t = calloc(joins + 1, sizeof(*t));
+	unsigned done = 0;
+
+	atomic_store(&r->conns[0].armed, 1);
+	atomic_store(&r->connects_pending, 1);
+	lws_cancel_service(r->ctx);
+	if (t != NULL && run_wait_event(r, 1, 120) != 0) {
+		for (unsigned j = 1; j <= joins; j++) {
+			uint64_t t0 = mono_ns();
+			atomic_store(&r->conns[j].armed, 1);
+			atomic_store(&r->connects_pending, 1);
+			lws_cancel_service(r->ctx);
+			uint64_t t1 = run_wait_event(r, j + 1, 30);
+			if (t1 == 0)
+				break;
+			t[done++] = t1 - t0;
+		}
+	} else {
+		note_error(r, "the writer's updates were not acknowledged%s", NULL);
+	}
+	if (done > 0) {
+		qsort(t, done, sizeof(*t), cmp_u64);
+		out->join_p50_ms = pct(t, done, 0.5);
+		out->join_p90_ms = pct(t, done, 0.9);
+		out->join_max_ms = (double)t[done - 1] / 1e6;
+	}
+	out->joined = done;
+	free(t);
 }
 
 enum tc_err
-ld_run(const struct ld_options *o, struct ld_report *out)
+ld_run(const struct ld_options *opt, struct ld_report *out)
 {
 	struct run r;
 	struct rlimit rl;
 	enum tc_err rv = TC_OK;
+	struct ld_options cold;
+	const struct ld_options *o = opt;
 
+	if (opt->cold_join > 0) {
+		/* One room: a writer, then joiners one at a time. */
+		cold = *opt;
+		cold.rooms = 1;
+		cold.users = 1 + (opt->joins > 0 ? opt->joins : 20);
+		cold.cursors_per_s = 0;
+		cold.runs_per_min = 0;
+		o = &cold;
+	}
 	memset(out, 0, sizeof(*out));
 	memset(&r, 0, sizeof(r));
 	r.opt = o;
+	pthread_mutex_init(&r.ev_lock, NULL);
+	pthread_cond_init(&r.ev_cv, NULL);
 	r.n = (size_t)o->rooms * o->users;
 	pthread_mutex_init(&r.dirty_lock, NULL);
 	pthread_mutex_init(&r.err_lock, NULL);
@@ -794,7 +897,23 @@ ld_run(const struct ld_options *o, struct ld_report *out)
 		r.thread_started = true;
 	else if (rv == TC_OK)
 		rv = TC_ENOMEM;
-	if (rv == TC_OK) {
+	if (rv == TC_OK && o->cold_join > 0) {
+		cold_joins(&r, out);
+		atomic_store(&r.stop, 1);
+		lws_cancel_service(r.ctx);
+		pthread_join(r.thread, NULL);
+		r.thread_started = false;
+		lws_context_destroy(r.ctx);
+		r.ctx = NULL;
+		tc_node_stop(r.node, 2000, NULL);
+		unsigned joined = out->joined;
+		double j50 = out->join_p50_ms, j90 = out->join_p90_ms, jmax = out->join_max_ms;
+		collect(&r, out, 0);
+		out->joined = joined, out->join_p50_ms = j50, out->join_p90_ms = j90;
+		out->join_max_ms = jmax;
+	} else if (rv == TC_OK) {
+		for (size_t i = 0; i < r.n; i++)
+			atomic_store(&r.conns[i].armed, 1);
 		atomic_store(&r.connects_pending, 1);
 		lws_cancel_service(r.ctx); /* the service thread starts the connections */
 		wait_seconds(o->warmup_s);
