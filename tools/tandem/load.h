@@ -73,6 +73,10 @@ struct ld_options {
 	unsigned workers;
 	unsigned cold_join; /* > 0: measure cold joins of a room with this many updates */
 	unsigned joins;     /* how many cold joins to time (default 20) */
+	/* Called once on the calling thread when measuring starts (every user
+	 * has had warmup_s to connect), e.g. to read the server's memory. */
+	void (*on_measure)(void *arg);
+	void *on_measure_arg;
 };
 
 struct ld_report {

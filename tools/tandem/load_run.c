@@ -917,6 +917,8 @@ ld_run(const struct ld_options *opt, struct ld_report *out)
 		atomic_store(&r.connects_pending, 1);
 		lws_cancel_service(r.ctx); /* the service thread starts the connections */
 		wait_seconds(o->warmup_s);
+		if (o->on_measure != NULL)
+			o->on_measure(o->on_measure_arg);
 		atomic_store(&r.measure_from_ns, mono_ns());
 		uint64_t t0 = mono_ns();
 		wait_seconds(o->duration_s);

@@ -44,6 +44,7 @@ int tandem_cmd_judge(int argc, char **argv);
 int tandem_cmd_problem(int argc, char **argv);
 
 int tandem_bench_core(int argc, char **argv);
+int tandem_bench_rooms(int argc, char **argv);
 int tandem_bench_judge(int argc, char **argv);
 int tandem_bench_store(int argc, char **argv);
 
