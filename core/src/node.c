@@ -978,13 +978,14 @@ static void
 actor_run(struct tc_node *n, struct tc_actor *a)
 {
 	uint32_t gen = atomic_load(&a->gen);
-	bool alive = atomic_load(&a->state) == SLOT_ALIVE;
 	unsigned handled = 0;
 	struct tc_msg *m;
 
 	while (handled < n->throughput && (m = tc__mpsc_pop(&a->mbox)) != NULL) {
 		handled++;
-		if (!alive || tc__id_gen(m->to.id) != gen) {
+		/* Liveness is read per message: a slot reused while this turn
+		 * drains dead letters gets its INIT after it was marked alive. */
+		if (atomic_load(&a->state) != SLOT_ALIVE || tc__id_gen(m->to.id) != gen) {
 			tc_counter_add(n->ctr.dead_letters, 1);
 			tc_msg_free(m);
 			continue;
