@@ -3,7 +3,9 @@
  *
  * With no options it runs the laptop topology: node gw1 (id 1) and node
  * rn1 (id 2) in one process, joined over inproc://.  With --node it runs
- * one node of a larger topology given on the command line.
+ * one node of a larger topology given on the command line.  When the build
+ * has the gateway, the first node also serves HTTP and hosts the rooms
+ * (serve_app.c); runners go to rn1 (or the one node).
  */
 #include <signal.h>
 #include <stdio.h>
@@ -13,6 +15,9 @@
 #include "core/log.h"
 #include "core/node.h"
 #include "tandem.h"
+#ifdef TANDEM_HAVE_GATEWAY
+#include "serve_app.h"
+#endif
 
 #define MAX_PEERS 16
 
@@ -36,6 +41,9 @@ usage(FILE *f)
 	    "  --listen URL       nng URL to receive on (tcp://host:port, ipc://path)\n"
 	    "  --peer ID:NAME:URL another node it sends to (repeatable)\n"
 	    "  --workers N        scheduler threads per node (default: one per core)\n");
+#ifdef TANDEM_HAVE_GATEWAY
+	serve_app_usage(f);
+#endif
 }
 
 static int
@@ -83,6 +91,27 @@ stop_nodes(struct tc_node **nodes, size_t n)
 	return status;
 }
 
+#ifdef TANDEM_HAVE_GATEWAY
+/* Stops the gateway, then the nodes, then frees the app (rooms are
+ * unregistered between a node's stop and its free), then the nodes. */
+static int
+stop_app_and_nodes(struct serve_app *app, struct tc_node **nodes, size_t n)
+{
+	int status = TANDEM_EXIT_OK;
+	serve_app_stop_http(app);
+	for (size_t i = 0; i < n; i++) {
+		struct tc_shutdown_report rep;
+		tc_node_stop(nodes[i], 5000, &rep);
+		if (rep.actors_alive > 0 || rep.work_pending > 0)
+			status = TANDEM_EXIT_FAIL;
+	}
+	serve_app_free(app, nodes[0]);
+	for (size_t i = 0; i < n; i++)
+		tc_node_free(nodes[i]);
+	return status;
+}
+#endif
+
 int
 tandem_cmd_serve(int argc, char **argv)
 {
@@ -94,6 +123,11 @@ tandem_cmd_serve(int argc, char **argv)
 	size_t nnodes = 0;
 	enum tc_err rv;
 	sigset_t set;
+#ifdef TANDEM_HAVE_GATEWAY
+	struct serve_app_opts app_opts;
+	struct serve_app *app = NULL;
+	serve_app_opts_init(&app_opts);
+#endif
 
 	if (tandem_wants_help(argc, argv)) {
 		usage(stdout);
@@ -117,10 +151,16 @@ tandem_cmd_serve(int argc, char **argv)
 			workers = strtoul(v, NULL, 10);
 		} else if (strcmp(a, "--peer") == 0) {
 			if (npeers == MAX_PEERS || parse_peer(v, &peers[npeers]) != 0) {
-				fprintf(stderr, "tandem serve: bad --peer '%s' (want ID:NAME:URL)\n", v);
+				fprintf(stderr,
+				    "tandem serve: bad --peer '%s' (want ID:NAME:URL)\n", v);
 				return TANDEM_EXIT_USAGE;
 			}
 			npeers++;
+#ifdef TANDEM_HAVE_GATEWAY
+		} else if ((rv = (enum tc_err)serve_app_option(&app_opts, a, v)) != 0) {
+			if ((int)rv < 0)
+				return TANDEM_EXIT_USAGE;
+#endif
 		} else {
 			fprintf(stderr, "tandem serve: unknown option '%s'\n", a);
 			usage(stderr);
@@ -139,8 +179,9 @@ tandem_cmd_serve(int argc, char **argv)
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 
 	if (node_name != NULL) {
-		struct tc_node_config cfg = {
-		    .id = (uint16_t)id, .name = node_name, .workers = (unsigned)workers,
+		struct tc_node_config cfg = {.id = (uint16_t)id,
+		    .name = node_name,
+		    .workers = (unsigned)workers,
 		    .listen_url = listen};
 		if ((rv = tc_node_new(&cfg, &nodes[0])) != TC_OK ||
 		    (rv = tc_node_start(nodes[0])) != TC_OK) {
@@ -151,7 +192,8 @@ tandem_cmd_serve(int argc, char **argv)
 		}
 		nnodes = 1;
 		for (size_t i = 0; i < npeers; i++) {
-			rv = tc_node_connect(nodes[0], (uint16_t)peers[i].id, peers[i].name, peers[i].url);
+			rv = tc_node_connect(
+			    nodes[0], (uint16_t)peers[i].id, peers[i].name, peers[i].url);
 			if (rv != TC_OK) {
 				fprintf(stderr, "tandem serve: cannot reach peer %s at %s: %s\n",
 				    peers[i].name, peers[i].url, tc_strerror(rv));
@@ -165,10 +207,13 @@ tandem_cmd_serve(int argc, char **argv)
 		static const struct {
 			uint16_t id;
 			const char *name, *url;
-		} laptop[2] = {{1, "gw1", "inproc://tandem-gw1"}, {2, "rn1", "inproc://tandem-rn1"}};
+		} laptop[2] = {
+		    {1, "gw1", "inproc://tandem-gw1"}, {2, "rn1", "inproc://tandem-rn1"}};
 		for (size_t i = 0; i < 2; i++) {
-			struct tc_node_config cfg = {.id = laptop[i].id, .name = laptop[i].name,
-			    .workers = (unsigned)workers, .listen_url = laptop[i].url};
+			struct tc_node_config cfg = {.id = laptop[i].id,
+			    .name = laptop[i].name,
+			    .workers = (unsigned)workers,
+			    .listen_url = laptop[i].url};
 			if ((rv = tc_node_new(&cfg, &nodes[i])) != TC_OK ||
 			    (rv = tc_node_start(nodes[i])) != TC_OK) {
 				fprintf(stderr, "tandem serve: cannot start node %s: %s\n",
@@ -183,7 +228,8 @@ tandem_cmd_serve(int argc, char **argv)
 			size_t j = 1 - i;
 			rv = tc_node_connect(nodes[i], laptop[j].id, laptop[j].name, laptop[j].url);
 			if (rv != TC_OK) {
-				fprintf(stderr, "tandem serve: cannot join nodes: %s\n", tc_strerror(rv));
+				fprintf(stderr, "tandem serve: cannot join nodes: %s\n",
+				    tc_strerror(rv));
 				stop_nodes(nodes, nnodes);
 				return TANDEM_EXIT_FAIL;
 			}
@@ -192,7 +238,18 @@ tandem_cmd_serve(int argc, char **argv)
 		       "inproc://tandem-rn1)\n");
 	}
 	fflush(stdout);
+#ifdef TANDEM_HAVE_GATEWAY
+	int app_rc = serve_app_start(&app_opts, nodes[0], nodes[nnodes - 1], &app);
+	if (app_rc != TANDEM_EXIT_OK) {
+		stop_app_and_nodes(app, nodes, nnodes);
+		return app_rc;
+	}
+#endif
 	int sig = wait_for_signal();
 	tc_log(TC_LOG_INFO, "serve", "signal %d: stopping", sig);
+#ifdef TANDEM_HAVE_GATEWAY
+	return stop_app_and_nodes(app, nodes, nnodes);
+#else
 	return stop_nodes(nodes, nnodes);
+#endif
 }

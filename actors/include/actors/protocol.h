@@ -66,21 +66,30 @@ enum app_msg {
 	ROOM_MSG_FRAME = 1001, /* a client frame, verbatim */
 	ROOM_MSG_LEAVE = 1002, /* empty: the connection closed */
 
+	/* room -> itself (timers; never sent by others) */
+	ROOM_MSG_IDLE = 1010,         /* the idle timer: [generation] */
+	ROOM_MSG_RESEND = 1011,       /* resend events the recorder could not take yet */
+	ROOM_MSG_RUN_DEADLINE = 1012, /* a run got no verdict in time: [generation] */
+
 	/* room -> session */
 	SESSION_MSG_FRAME = 1100, /* a frame to send to the client, verbatim */
 	SESSION_MSG_CLOSE = 1101, /* {code, reason}: close the connection */
 
 	/* room <-> runner */
-	RUNNER_MSG_RUN = 1200,      /* room -> runner: {run, room, user, problem, code, lang} */
+	RUNNER_MSG_RUN = 1200,      /* room -> runner: {run, room, user, problem, code, lang,
+	                               attempt} */
 	RUNNER_MSG_PROGRESS = 1201, /* runner -> room: {run, state, done, total} */
 	RUNNER_MSG_VERDICT = 1202,  /* runner -> room: {run, result (JSON text)} */
+	RUNNER_MSG_REJECTED = 1203, /* runner -> room: {run, message}: it will not run */
+	RUNNER_MSG_READY = 1210,    /* runner slot -> dispatcher: empty, ready for a job */
 
 	/* room <-> recorder (see actors/recorder.h) */
 	RECORDER_MSG_BASE = 1300,
 };
 
 /* Registered actor names. */
-#define ROOM_KIND "room"     /* "room/<room id>": spawned on first message */
-#define RUNNER_KIND "runner" /* "runner/<n>" */
+#define ROOM_KIND "room"                 /* "room/<room id>": spawned on first message */
+#define RUNNER_KIND "runner"             /* "runner/<n>" slots */
+#define RUNNER_QUEUE_NAME "runner/queue" /* the FIFO dispatcher rooms send runs to */
 
 #endif /* ACTORS_PROTOCOL_H */

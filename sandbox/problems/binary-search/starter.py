@@ -1,0 +1,3 @@
+class Solution:
+    def search(self, nums: list[int], target: int) -> int:
+        pass

@@ -1,0 +1,3 @@
+class Solution:
+    def coinChange(self, coins: list[int], amount: int) -> int:
+        pass

@@ -1,0 +1,3 @@
+class Solution:
+    def findKthLargest(self, nums: list[int], k: int) -> int:
+        pass

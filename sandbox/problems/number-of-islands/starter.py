@@ -1,0 +1,3 @@
+class Solution:
+    def numIslands(self, grid: list[list[str]]) -> int:
+        pass

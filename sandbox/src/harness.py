@@ -1,0 +1,418 @@
+# sandbox/src/harness.py - the in-box half of the judge (trusted, runs user
+# code only in forked children).
+#
+# Design notes
+# - This file is embedded into the C library at build time and started as
+#   `python3.11 -I -S -B -X utf8 -c <source> MODE`; it never reads files.
+# - MODE "zygote": fd 3 is a stream socket to the judge.  The first frame
+#   holds the modules (solution, reference, gen, checker), the per-child
+#   limits and the seccomp program.  Each later frame asks for one run and
+#   carries five descriptors (stdin, stdout, stderr, request, result) by
+#   SCM_RIGHTS.  The zygote forks one child per run; only that child ever
+#   holds the request pipe, so a test's input reaches the child that runs
+#   it and nothing else.  The zygote itself never executes user code.
+# - MODE "single": fd 3 carries {"init": ..., "req": ...} and fd 4 takes the
+#   result; the process runs the one request itself (the fresh-process path).
+# - A child sets its rlimits, no_new_privs and the seccomp filter before it
+#   runs any user code, and writes exactly one JSON result to fd 4.  The
+#   judge never trusts that result for anything but the value it claims to
+#   have returned: expected outputs never enter the box, and CPU time and
+#   memory are measured outside.
+# - Frames are a 4-byte big-endian length and UTF-8 JSON.
+import builtins
+import ctypes
+import fcntl
+import gc
+import io
+import json
+import marshal
+import os
+import resource
+import signal
+import socket
+import struct
+import sys
+import time
+import traceback
+
+# Warm the modules solutions commonly use, so children fork with them loaded.
+import bisect
+import collections
+import functools
+import heapq
+import itertools
+import math
+import operator
+import random
+import re
+import string
+import threading
+import typing
+
+MAX_FRAME = 64 << 20
+PRELUDE = {}
+
+
+def build_prelude():
+    # Thread stacks default to RLIMIT_STACK (64 MiB): keep threads affordable
+    # under the address-space limit.
+    threading.stack_size(8 << 20)
+    for name in ("List", "Dict", "Set", "Tuple", "Optional", "Deque", "Iterable",
+                 "Iterator", "Any", "Callable", "Union"):
+        PRELUDE[name] = getattr(typing, name)
+    for mod in (bisect, collections, functools, heapq, itertools, math, operator,
+                random, re, string):
+        PRELUDE[mod.__name__] = mod
+    for name in ("deque", "defaultdict", "Counter", "OrderedDict"):
+        PRELUDE[name] = getattr(collections, name)
+    for name in ("heappush", "heappop", "heapify"):
+        PRELUDE[name] = getattr(heapq, name)
+    PRELUDE["lru_cache"] = functools.lru_cache
+    PRELUDE["cache"] = functools.cache
+    PRELUDE["inf"] = math.inf
+
+
+def read_all(fd):
+    chunks = []
+    total = 0
+    while True:
+        b = os.read(fd, 1 << 20)
+        if not b:
+            break
+        total += len(b)
+        if total > MAX_FRAME:
+            raise ValueError("request too large")
+        chunks.append(b)
+    return b"".join(chunks)
+
+
+def write_all(fd, data):
+    view = memoryview(data)
+    while view:
+        n = os.write(fd, view)
+        view = view[n:]
+
+
+class Channel:
+    def __init__(self, sock):
+        self.sock = sock
+
+    def recv_exact(self, n):
+        buf = bytearray()
+        while len(buf) < n:
+            b = self.sock.recv(n - len(buf))
+            if not b:
+                raise EOFError
+            buf += b
+        return bytes(buf)
+
+    def recv(self):
+        hdr, fds, _, _ = socket.recv_fds(self.sock, 4, 8)
+        if not hdr:
+            raise EOFError
+        if len(hdr) < 4:
+            hdr += self.recv_exact(4 - len(hdr))
+        (n,) = struct.unpack(">I", hdr)
+        if n > MAX_FRAME:
+            raise ValueError("frame too large")
+        return json.loads(self.recv_exact(n)), fds
+
+    def send(self, obj):
+        data = json.dumps(obj, separators=(",", ":")).encode()
+        self.sock.sendall(struct.pack(">I", len(data)) + data)
+
+
+def compile_modules(modules):
+    code = {}
+    for name, src in modules.items():
+        try:
+            code[name] = compile(src, name + ".py", "exec", dont_inherit=True)
+        except (SyntaxError, ValueError) as e:
+            line = getattr(e, "lineno", None) or 0
+            msg = "%s: %s" % (type(e).__name__, getattr(e, "msg", None) or str(e))
+            return None, {"compile_error": msg, "module": name, "line": line}
+    return code, None
+
+
+class sock_fprog(ctypes.Structure):
+    _fields_ = [("len", ctypes.c_ushort), ("filter", ctypes.c_void_p)]
+
+
+LIBC = None
+PROG = None
+
+
+def prepare_filter(bpf_hex):
+    """Load libc and build the filter program once, before any fork."""
+    global LIBC, PROG
+    if bpf_hex and PROG is None:
+        LIBC = ctypes.CDLL(None, use_errno=True)
+        prog_bytes = bytes.fromhex(bpf_hex)
+        buf = ctypes.create_string_buffer(prog_bytes, len(prog_bytes))
+        PROG = (sock_fprog(len(prog_bytes) // 8, ctypes.addressof(buf)), buf)
+
+
+def lock_down(limits, bpf_hex):
+    """Apply rlimits, no_new_privs and the seccomp filter; exit 121 if any fails."""
+    try:
+        for key, res in (("cpu_s", resource.RLIMIT_CPU), ("as_bytes", resource.RLIMIT_AS),
+                         ("fsize", resource.RLIMIT_FSIZE), ("nofile", resource.RLIMIT_NOFILE),
+                         ("nproc", resource.RLIMIT_NPROC), ("stack", resource.RLIMIT_STACK)):
+            v = limits.get(key)
+            if v:
+                hard = v + 1 if key == "cpu_s" else v
+                resource.setrlimit(res, (v, hard))
+        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+        if bpf_hex:
+            prepare_filter(bpf_hex)
+            if LIBC.prctl(38, 1, 0, 0, 0) != 0:  # PR_SET_NO_NEW_PRIVS
+                os._exit(121)
+            if LIBC.prctl(22, 2, ctypes.byref(PROG[0]), 0, 0) != 0:  # PR_SET_SECCOMP
+                os._exit(121)
+    except Exception:
+        os._exit(121)
+
+
+def user_error(e, tb_module):
+    """The last line of the exception, with the line in the user's module."""
+    line = 0
+    tb = e.__traceback__
+    while tb is not None:
+        if tb.tb_frame.f_code.co_filename == tb_module:
+            line = tb.tb_lineno
+        tb = tb.tb_next
+    last = traceback.format_exception_only(type(e), e)[-1].strip()
+    try:
+        frames = [f for f in traceback.extract_tb(e.__traceback__) if f.filename == tb_module]
+        sys.stderr.write("Traceback (most recent call last):\n")
+        sys.stderr.write("".join(traceback.format_list(frames)))
+        sys.stderr.write(last + "\n")
+    except Exception:
+        pass
+    return {"ok": False, "error": last[:2000], "line": line}
+
+
+def fresh_namespace(name):
+    ns = dict(PRELUDE)
+    ns["__name__"] = name
+    ns["__builtins__"] = builtins
+    return ns
+
+
+def run_request(code, init, req):
+    op = req.get("op")
+    if op == "batch":
+        # Generated inputs only (counterexample search): never hidden tests.
+        return {"ok": True, "value": [run_item(code, init, it) for it in req["items"]]}
+    module = req.get("module", "solution")
+    if module not in code:
+        return {"ok": False, "error": "InternalError: no module " + module, "internal": True}
+    if op == "baseline" and req.get("style") == "stdio":
+        return {"ok": True}
+    ns = fresh_namespace("__main__" if op == "stdio" else module)
+    entry = init.get("entry") or {}
+    exec(code[module], ns)
+    if op == "stdio":
+        return {"ok": True}
+    if op == "gen":
+        return {"ok": True, "value": ns["gen"](int(req["n"]), int(req["seed"]))}
+    if op == "check":
+        return {"ok": True,
+                "value": bool(ns["check"](req["input"], req["expected"], req["actual"]))}
+    cls_name = entry.get("class", "Solution")
+    cls = ns.get(cls_name)
+    if op == "baseline" and req.get("style") == "design":
+        ops = req["input"]["ops"]
+        ns[ops[0]](*req["input"]["args"][0])
+        return {"ok": True, "value": None}
+    if op == "design":
+        ops = req["input"]["ops"]
+        args = req["input"]["args"]
+        if cls is None or ops[0] not in ns:
+            raise NameError("class %s is not defined" % (ops[0] if ops else cls_name))
+        t0 = time.process_time_ns()
+        obj = ns[ops[0]](*args[0])
+        out = [None]
+        for name, a in zip(ops[1:], args[1:]):
+            out.append(getattr(obj, name)(*a))
+        if req.get("timed"):
+            return {"ok": True, "value": None, "cpu_ns": time.process_time_ns() - t0}
+        return {"ok": True, "value": out}
+    if cls is None:
+        raise NameError("class %s is not defined" % cls_name)
+    inst = cls()
+    method = getattr(inst, entry.get("method", ""))
+    repeat = int(req.get("repeat", 1))
+    if repeat > 1 or op == "baseline":
+        # The complexity probe: the same work k times, on fresh copies of
+        # the input (a solution may change its arguments); the baseline
+        # copies without calling.
+        blob = marshal.dumps(req["input"])
+        for _ in range(repeat):
+            args = marshal.loads(blob)
+            if op != "baseline":
+                method(*args)
+        return {"ok": True, "value": None}
+    if req.get("timed"):
+        # The complexity probe (advisory): the call's own CPU, with the
+        # collector off as timeit does.  The judge accepts the figure only
+        # when it is below the CPU it measured for the whole child.
+        gc.disable()
+        t0 = time.process_time_ns()
+        value = method(*req["input"])
+        t1 = time.process_time_ns()
+        gc.enable()
+        return {"ok": True, "value": None, "cpu_ns": t1 - t0}
+    return {"ok": True, "value": method(*req["input"])}
+
+
+def run_item(code, init, item):
+    """One request of a batch, with its own stdin/stdout for stdio style."""
+    saved_in, saved_out = sys.stdin, sys.stdout
+    buf = None
+    if item.get("op") == "stdio":
+        sys.stdin = io.StringIO(item.get("stdin", ""))
+        buf = sys.stdout = io.StringIO()
+    try:
+        res = run_request(code, init, item)
+    except MemoryError:
+        res = {"ok": False, "error": "MemoryError", "memory": True}
+    except SystemExit as e:
+        res = {"ok": e.code in (None, 0), "error": "SystemExit: %s" % e.code}
+    except BaseException as e:
+        res = {"ok": False, "error": traceback.format_exception_only(type(e), e)[-1].strip()}
+    finally:
+        sys.stdin, sys.stdout = saved_in, saved_out
+    if buf is not None:
+        res["stdout"] = buf.getvalue()
+    return res
+
+
+def child_main(code, init, req_fd, res_fd, req=None):
+    """Runs in the child after its descriptors are in place."""
+    lock_down(init.get("limits") or {}, init.get("bpf"))
+    if req is None:
+        try:
+            raw = read_all(req_fd)
+            os.close(req_fd)
+            req = json.loads(raw)
+        except Exception:
+            os._exit(122)
+    tb_module = req.get("module", "solution") + ".py"
+    try:
+        res = run_request(code, init, req)
+    except MemoryError:
+        res = {"ok": False, "error": "MemoryError", "memory": True}
+    except SystemExit as e:
+        status = e.code
+        if status is None or status == 0:
+            res = {"ok": True}
+        else:
+            res = {"ok": False, "error": "SystemExit: %s" % str(status)[:200]}
+    except BaseException as e:
+        res = user_error(e, tb_module)
+    try:
+        sys.stdout.flush()
+    except BaseException:
+        pass
+    try:
+        sys.stderr.flush()
+    except BaseException:
+        pass
+    try:
+        data = json.dumps(res, allow_nan=False, separators=(",", ":")).encode()
+    except (TypeError, ValueError, RecursionError) as e:
+        data = json.dumps({"ok": False, "error": "TypeError: the return value cannot be "
+                           "encoded as JSON (%s)" % str(e)[:200]}).encode()
+    except MemoryError:
+        data = b'{"ok":false,"error":"MemoryError","memory":true}'
+    try:
+        write_all(res_fd, data)
+    except OSError:
+        pass
+    os._exit(0)
+
+
+def reset_stdio():
+    sys.stdin = open(0, "r", encoding="utf-8", errors="surrogateescape", closefd=False)
+    sys.stdout = open(1, "w", encoding="utf-8", errors="surrogateescape", closefd=False)
+    sys.stderr = open(2, "w", encoding="utf-8", errors="backslashreplace", closefd=False,
+                      buffering=1)
+
+
+def zygote():
+    chan = Channel(socket.socket(fileno=3))
+    init, _ = chan.recv()
+    code, err = compile_modules(init.get("modules") or {})
+    if err is not None:
+        chan.send(err)
+        return
+    prepare_filter(init.get("bpf"))
+    # Objects that exist now are never collected in children: their pages
+    # stay shared instead of being copied by the collector's writes.
+    gc.freeze()
+    chan.send({"ready": True})
+    is_init = os.getpid() == 1
+    while True:
+        try:
+            req, fds = chan.recv()
+        except EOFError:
+            return
+        if req.get("op") == "quit" or len(fds) != 5:
+            for fd in fds:
+                os.close(fd)
+            return
+        pid = os.fork()
+        if pid == 0:
+            try:
+                high = [fcntl.fcntl(fd, fcntl.F_DUPFD, 16) for fd in fds]
+                for i, fd in enumerate(high):
+                    os.dup2(fd, i)
+                os.closerange(5, 1 << 16)
+                signal.signal(signal.SIGINT, signal.SIG_DFL)
+                signal.signal(signal.SIGTERM, signal.SIG_DFL)
+                reset_stdio()
+                child_main(code, init, 3, 4)
+            finally:
+                os._exit(123)
+        for fd in fds:
+            os.close(fd)
+        _, status = os.waitpid(pid, 0)
+        if is_init:
+            # Pid 1 of the box: whatever the child left behind (daemons,
+            # double forks) dies before the next run starts.
+            try:
+                os.kill(-1, signal.SIGKILL)
+            except OSError:
+                pass
+            while True:
+                try:
+                    os.waitpid(-1, 0)
+                except ChildProcessError:
+                    break
+        reply = {"exit": None, "signal": None}
+        if os.WIFEXITED(status):
+            reply["exit"] = os.WEXITSTATUS(status)
+        elif os.WIFSIGNALED(status):
+            reply["signal"] = os.WTERMSIG(status)
+        chan.send(reply)
+
+
+def single():
+    raw = read_all(3)
+    os.close(3)
+    msg = json.loads(raw)
+    init = msg["init"]
+    code, err = compile_modules(init.get("modules") or {})
+    if err is not None:
+        write_all(4, json.dumps(err).encode())
+        os._exit(0)
+    reset_stdio()
+    child_main(code, init, -1, 4, msg["req"])
+
+
+build_prelude()
+if sys.argv[1] == "zygote":
+    zygote()
+else:
+    single()

@@ -1,0 +1,194 @@
+/*
+ * sandbox/src/sbx_priv.h - internals shared by the sandbox's files.
+ */
+#ifndef SANDBOX_SBX_PRIV_H
+#define SANDBOX_SBX_PRIV_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/resource.h>
+#include <sys/types.h>
+
+#include "core/err.h"
+#include "sandbox/judge.h"
+#include "sandbox/sandbox.h"
+
+#define SBX_PYTHON "/usr/bin/python3.11"
+
+/* The embedded harness (generated from harness.py at build time). */
+extern const char sbx__harness_py[];
+
+/* ---- seccomp ------------------------------------------------------------ */
+
+/* A compiled classic-BPF seccomp program. */
+struct sbx_bpf {
+	unsigned char *data; /* owned */
+	size_t len;
+};
+
+/*
+ * sbx__filter_build compiles the allow-list filter for the native
+ * architecture.  allow_exec keeps execve (the launcher's outer filter, which
+ * must exec the interpreter); the harness installs a second filter without
+ * it before user code runs.
+ */
+enum tc_err sbx__filter_build(bool allow_exec, struct sbx_bpf *out);
+void sbx__bpf_fini(struct sbx_bpf *b);
+
+/* ---- cgroups ------------------------------------------------------------ */
+
+enum sbx_cg_kind {
+	SBX_CG_MEMORY = 0,
+	SBX_CG_PIDS,
+	SBX_CG_CPU,
+	SBX_CG_KILL,
+	SBX_CG_N
+};
+
+/* Where each controller lives: a directory and whether it is cgroup v2. */
+struct sbx_cg_layout {
+	char base[SBX_CG_N][512]; /* our own cgroup directory in that hierarchy, "" = none */
+	bool v2[SBX_CG_N];
+};
+
+/*
+ * sbx__cg_discover_text finds, from the text of /proc/self/mounts and
+ * /proc/self/cgroup, where memory, pids, cpu accounting and kill live.
+ * Pure: used by sbx__cg_discover and by the unit tests.
+ */
+enum tc_err sbx__cg_discover_text(
+    const char *mounts, const char *self_cgroup, struct sbx_cg_layout *out);
+enum tc_err sbx__cg_discover(struct sbx_cg_layout *out);
+
+struct sbx_cgroup {
+	char dir[SBX_CG_N][600]; /* "" = controller not used */
+	bool v2[SBX_CG_N];
+	uint64_t cpu_ns_mark;
+	uint64_t oom_mark;
+};
+
+enum tc_err sbx__cg_create(const char *name, struct sbx_cgroup *cg);
+enum tc_err sbx__cg_set_limits(struct sbx_cgroup *cg, uint64_t mem_bytes, unsigned pids);
+enum tc_err sbx__cg_attach(struct sbx_cgroup *cg, pid_t pid);
+enum tc_err sbx__cg_cpu_ns(const struct sbx_cgroup *cg, uint64_t *ns);
+enum tc_err sbx__cg_mem_peak(const struct sbx_cgroup *cg, uint64_t *bytes);
+enum tc_err sbx__cg_mem_current(const struct sbx_cgroup *cg, uint64_t *bytes);
+void sbx__cg_mem_peak_reset(struct sbx_cgroup *cg);
+uint64_t sbx__cg_oom_count(const struct sbx_cgroup *cg);
+unsigned sbx__cg_nprocs(const struct sbx_cgroup *cg);
+/* Kill every process in the cgroup and wait (bounded) until it is empty. */
+enum tc_err sbx__cg_kill_all(struct sbx_cgroup *cg);
+void sbx__cg_destroy(struct sbx_cgroup *cg);
+
+/* ---- boxes -------------------------------------------------------------- */
+
+struct sbx_worker {
+	enum sbx_level level;
+	unsigned id;
+	unsigned uid; /* container level: this worker's own uid, so kill(-1) hits only its boxes */
+	char scratch[256]; /* host directory: root mount point (full), work dir (container) */
+	char root[300];
+	bool have_cg;
+	struct sbx_cgroup cg;
+	struct sbx_bpf outer; /* launcher filter (execve allowed) */
+	struct sbx_bpf inner; /* harness filter (no execve) */
+	char *inner_hex;      /* inner as hex text for the harness */
+	char *argv_zygote[16];
+};
+
+/* What to start: the harness in one mode, with descriptors for fds 0..4. */
+struct sbx_box_spec {
+	const struct sbx_policy *policy;
+	const char *mode;     /* "zygote" or "single" */
+	int fds[5];           /* parent descriptors to become 0..4 in the box (-1 = /dev/null) */
+	bool per_test_limits; /* single mode: CPU/AS limits of one test on the whole box */
+};
+
+struct sbx_box {
+	pid_t pid; /* host pid of the box's first process */
+	bool reaped;
+};
+
+enum tc_err sbx__box_start(
+    struct sbx_worker *w, const struct sbx_box_spec *spec, struct sbx_box *b);
+/* Kill everything of the box (pid 1 of its namespace, the cgroup) and reap it. */
+void sbx__box_kill(struct sbx_worker *w, struct sbx_box *b);
+/* Kill whatever is left of every box of the worker (end of a judging). */
+void sbx__worker_sweep(struct sbx_worker *w);
+/* Reap the box's first process, non-blocking when block is false; true when reaped. */
+bool sbx__box_reap(struct sbx_box *b, bool block, int *status, struct rusage *ru);
+
+/* ---- executing requests ------------------------------------------------- */
+
+enum sbx_exec_state {
+	SBX_EXEC_DONE = 0, /* a result frame arrived and parsed */
+	SBX_EXEC_TIMEOUT,
+	SBX_EXEC_OUTPUT, /* stdout/stderr over the cap */
+	SBX_EXEC_MEMORY,
+	SBX_EXEC_CRASH,    /* no usable result: signal, exit, closed channel */
+	SBX_EXEC_INTERNAL, /* the sandbox failed */
+};
+
+/* One run's outcome, measured outside the box. */
+struct sbx_exec {
+	enum sbx_exec_state state;
+	char *result; /* the result frame (JSON text), owned; NULL unless DONE */
+	char *out;    /* stdout bytes (capped), owned */
+	size_t outlen;
+	char *err; /* stderr bytes (capped), owned */
+	size_t errlen;
+	unsigned cpu_ms;
+	uint64_t cpu_us;
+	unsigned wall_ms;
+	unsigned mem_kb;
+	int exit_code; /* -1 unknown */
+	int signal;    /* 0 none */
+	char detail[200];
+};
+
+void sbx__exec_fini(struct sbx_exec *e);
+
+/*
+ * An executor holds a set of compiled modules in a box: a zygote, or the
+ * recipe to start a fresh box per request.
+ */
+struct sbx_executor {
+	struct sbx_worker *w;
+	struct sbx_policy policy;
+	bool zygote;
+	char *init_json; /* {"modules":..,"entry":..,"limits":..,"bpf":..} */
+	struct sbx_box box;
+	bool running;
+	int ctl;  /* zygote control socket */
+	int zerr; /* zygote stderr */
+	uint64_t baseline_mem;
+};
+
+/*
+ * sbx__executor_start compiles modules (a JSON object text name -> source)
+ * in a new box.  On a syntax error, *compile_error receives
+ * {"compile_error":..,"line":..} (owned) and TC_OK is returned.
+ */
+enum tc_err sbx__executor_start(struct sbx_executor *x, struct sbx_worker *w,
+    const struct sbx_policy *policy, bool zygote, const char *modules_json, const char *entry_json,
+    char **compile_error);
+/* Run one request (JSON text; stdin_data is fed to fd 0). */
+enum tc_err sbx__executor_run(struct sbx_executor *x, const char *req_json, const char *stdin_data,
+    size_t stdin_len, struct sbx_exec *out);
+void sbx__executor_stop(struct sbx_executor *x);
+
+/* ---- misc --------------------------------------------------------------- */
+
+/* Read a whole file up to cap bytes (NUL-terminated).  TC_ETOOBIG above cap. */
+enum tc_err sbx__read_file(const char *path, size_t cap, char **out, size_t *len);
+
+/* Copy at most cap bytes of s into a NUL-terminated, valid UTF-8 string. */
+char *sbx__utf8_excerpt(const char *s, size_t len, size_t cap);
+
+uint64_t sbx__now_ms(void);
+
+/* Remove path and everything below without following symlinks. */
+void sbx__rmtree(const char *path);
+
+#endif /* SANDBOX_SBX_PRIV_H */

@@ -1,0 +1,3 @@
+def gen(n: int, seed: int):
+    ops = ["Counter"] + ["inc"] * n + ["get"]
+    return {"ops": ops, "args": [[seed]] + [[]] * (n + 1)}

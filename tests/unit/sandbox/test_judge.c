@@ -1,0 +1,370 @@
+/*
+ * The judge through the real sandbox: verdicts, both execution paths,
+ * counterexamples, the complexity probe, level refusal, the container
+ * level, problem checks over every bundled problem, and the CLI.
+ */
+#include <dirent.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "problem_priv.h"
+#include "sandbox/judge.h"
+#include "xt.h"
+
+static void
+need_full(void)
+{
+	xt_require(geteuid() == 0, "the sandbox needs root");
+	struct sbx_detect_report rep;
+	XT_OK(sbx_detect(&rep));
+	xt_require(rep.level == SBX_LEVEL_FULL, "this host does not support the full level");
+}
+
+static struct sbx_problem *
+load(const char *rel)
+{
+	char dir[4096], err[512] = "";
+	snprintf(dir, sizeof(dir), "%s/%s", xt_source_root(), rel);
+	struct sbx_problem *p = NULL;
+	cr_assert(sbx_problem_load(dir, &p, err, sizeof(err)) == TC_OK, "%s: %s", rel, err);
+	return p;
+}
+
+static char *
+source_of(const char *rel)
+{
+	char path[4096], *s = NULL;
+	size_t len;
+	snprintf(path, sizeof(path), "%s/%s", xt_source_root(), rel);
+	XT_OK(sbx__read_file(path, 1 << 20, &s, &len));
+	return s;
+}
+
+static void
+judge(enum sbx_level level, const struct sbx_problem *p, const char *code, bool zygote, bool probe,
+    struct sbx_result *r)
+{
+	struct sbx_worker *w = NULL;
+	XT_OK(sbx_worker_new(level, 0, &w));
+	struct sbx_judge_opts o;
+	sbx_judge_opts_init(&o);
+	o.zygote = zygote;
+	o.probe = probe;
+	o.policy.level = level;
+	XT_OK(sbx_judge_run(w, p, code, strlen(code), &o, r));
+	cr_assert(sbx_worker_clean(w), "nothing of the run survives");
+	sbx_worker_free(w);
+}
+
+static void
+reference_accepted(bool zygote)
+{
+	need_full();
+	struct sbx_problem *p = load("sandbox/problems/two-sum");
+	char *code = source_of("sandbox/problems/two-sum/reference.py");
+	struct sbx_result r;
+	judge(SBX_LEVEL_FULL, p, code, zygote, false, &r);
+	cr_assert_eq(r.status, SBX_ACCEPTED, "%s", r.message ? r.message : "");
+	cr_assert_eq(r.passed, 15);
+	cr_assert_eq(r.total, 15);
+	for (size_t i = 0; i < r.ntests; i++) {
+		cr_assert(r.tests[i].ok);
+		if (r.tests[i].hidden)
+			cr_assert_null(r.tests[i].input, "hidden inputs stay hidden");
+		else
+			cr_assert_not_null(r.tests[i].actual);
+	}
+	sbx_result_fini(&r);
+	free(code);
+	sbx_problem_free(p);
+}
+
+Test(sandbox_judge, two_sum_reference_accepted_with_zygote, .timeout = 300)
+{
+	reference_accepted(true);
+}
+
+Test(sandbox_judge, two_sum_reference_accepted_with_fresh_processes, .timeout = 300)
+{
+	reference_accepted(false);
+}
+
+Test(sandbox_judge, wrong_answer_comes_with_smallest_counterexample, .timeout = 300)
+{
+	need_full();
+	struct sbx_problem *p = load("sandbox/problems/two-sum");
+	/* Only looks at neighbours: right on the examples, wrong elsewhere. */
+	const char *code = "class Solution:\n"
+	                   "    def twoSum(self, nums, target):\n"
+	                   "        for i in range(len(nums) - 1):\n"
+	                   "            if nums[i] + nums[i + 1] == target:\n"
+	                   "                return [i, i + 1]\n"
+	                   "        return [0, 0]\n";
+	struct sbx_result r;
+	judge(SBX_LEVEL_FULL, p, code, true, true, &r);
+	cr_assert_eq(r.status, SBX_WRONG_ANSWER);
+	cr_assert(r.cex.found, "a counterexample is searched on failure");
+	cr_assert(r.cex.n >= 2 && r.cex.n <= 8);
+	cr_assert_str_eq(r.cex.actual, "[0,0]");
+	cr_assert(!r.probe.done, "no probe for a wrong answer");
+	sbx_result_fini(&r);
+	sbx_problem_free(p);
+}
+
+Test(sandbox_judge, runtime_error_reports_the_exception_line, .timeout = 120)
+{
+	need_full();
+	struct sbx_problem *p = load("tests/data/sandbox/add");
+	const char *code = "class Solution:\n    def add(self, a, b):\n        x = {}\n"
+	                   "        return x['missing']\n";
+	struct sbx_result r;
+	judge(SBX_LEVEL_FULL, p, code, true, false, &r);
+	cr_assert_eq(r.status, SBX_RUNTIME_ERROR);
+	cr_assert(strstr(r.tests[0].message, "line 4: KeyError: 'missing'") != NULL, "%s",
+	    r.tests[0].message);
+	cr_assert(strstr(r.tests[0].stderr_x, "Traceback") != NULL);
+	sbx_result_fini(&r);
+	sbx_problem_free(p);
+}
+
+Test(sandbox_judge, compile_error_reports_the_line, .timeout = 120)
+{
+	need_full();
+	struct sbx_problem *p = load("tests/data/sandbox/add");
+	for (int zygote = 0; zygote < 2; zygote++) {
+		struct sbx_result r;
+		judge(SBX_LEVEL_FULL, p, "class Solution:\n    def add(self, a, b)\n        pass\n",
+		    zygote, false, &r);
+		cr_assert_eq(r.status, SBX_COMPILE_ERROR);
+		cr_assert(strstr(r.message, "line 2") != NULL && strstr(r.message, "SyntaxError"),
+		    "%s", r.message);
+		sbx_result_fini(&r);
+	}
+	sbx_problem_free(p);
+}
+
+Test(sandbox_judge, huge_source_is_refused, .timeout = 60)
+{
+	need_full();
+	struct sbx_problem *p = load("tests/data/sandbox/add");
+	size_t n = 3u << 20;
+	char *code = malloc(n + 1);
+	memset(code, '#', n);
+	code[n] = '\0';
+	struct sbx_result r;
+	judge(SBX_LEVEL_FULL, p, code, true, false, &r);
+	cr_assert_eq(r.status, SBX_COMPILE_ERROR);
+	cr_assert(strstr(r.message, "limit") != NULL);
+	sbx_result_fini(&r);
+	free(code);
+	sbx_problem_free(p);
+}
+
+Test(sandbox_judge, stdio_and_design_styles_are_judged, .timeout = 300)
+{
+	need_full();
+	struct sbx_problem *p = load("tests/data/sandbox/sum-lines");
+	char *code = source_of("tests/data/sandbox/sum-lines/reference.py");
+	for (int zygote = 0; zygote < 2; zygote++) {
+		struct sbx_result r;
+		judge(SBX_LEVEL_FULL, p, code, zygote, false, &r);
+		cr_assert_eq(r.status, SBX_ACCEPTED, "%s", r.message ? r.message : "");
+		sbx_result_fini(&r);
+	}
+	struct sbx_result r;
+	judge(SBX_LEVEL_FULL, p, "print(1)\n", true, false, &r);
+	cr_assert_eq(r.status, SBX_WRONG_ANSWER);
+	cr_assert(r.cex.found);
+	sbx_result_fini(&r);
+	free(code);
+	sbx_problem_free(p);
+
+	p = load("tests/data/sandbox/counter");
+	code = source_of("tests/data/sandbox/counter/reference.py");
+	judge(SBX_LEVEL_FULL, p, code, true, false, &r);
+	cr_assert_eq(r.status, SBX_ACCEPTED, "%s", r.message ? r.message : "");
+	cr_assert_str_eq(r.tests[0].actual, "[null,null,6]");
+	sbx_result_fini(&r);
+	free(code);
+	sbx_problem_free(p);
+}
+
+Test(sandbox_judge, probe_tells_linear_from_quadratic, .timeout = 300)
+{
+	need_full();
+	struct sbx_problem *p = load("sandbox/problems/two-sum");
+	char *linear = source_of("sandbox/problems/two-sum/reference.py");
+	const char *quadratic = "class Solution:\n"
+	                        "    def twoSum(self, nums, target):\n"
+	                        "        n = len(nums)\n"
+	                        "        for i in range(n):\n"
+	                        "            for j in range(i + 1, n):\n"
+	                        "                if nums[i] + nums[j] == target:\n"
+	                        "                    return [i, j]\n";
+	struct sbx_result r;
+	judge(SBX_LEVEL_FULL, p, linear, true, true, &r);
+	cr_assert_eq(r.status, SBX_ACCEPTED);
+	cr_assert(r.probe.done && r.probe.count >= 2, "%s", r.probe.message ? r.probe.message : "");
+	cr_assert(r.probe.cls == SBX_CLASS_N || r.probe.cls == SBX_CLASS_NLOGN,
+	    "linear judged %s (slope %.2f)", sbx_class_name(r.probe.cls), r.probe.slope);
+	cr_assert_eq(r.probe.reference, SBX_CLASS_N);
+	sbx_result_fini(&r);
+	judge(SBX_LEVEL_FULL, p, quadratic, true, true, &r);
+	cr_assert(r.status == SBX_TIMEOUT || r.status == SBX_ACCEPTED);
+	cr_assert(r.probe.done && r.probe.count >= 2, "%s", r.probe.message ? r.probe.message : "");
+	cr_assert_eq(r.probe.cls, SBX_CLASS_N2, "quadratic judged %s (slope %.2f)",
+	    sbx_class_name(r.probe.cls), r.probe.slope);
+	sbx_result_fini(&r);
+	free(linear);
+	sbx_problem_free(p);
+}
+
+Test(sandbox_judge, weaker_level_is_refused, .timeout = 60)
+{
+	xt_require(geteuid() == 0, "the container level needs root");
+	struct sbx_problem *p = load("tests/data/sandbox/add");
+	struct sbx_worker *w = NULL;
+	XT_OK(sbx_worker_new(SBX_LEVEL_CONTAINER, 1, &w));
+	struct sbx_judge_opts o;
+	sbx_judge_opts_init(&o); /* requires full */
+	const char *code = "class Solution:\n    def add(self, a, b):\n        return a + b\n";
+	struct sbx_result r;
+	XT_OK(sbx_judge_run(w, p, code, strlen(code), &o, &r));
+	cr_assert_eq(r.status, SBX_INTERNAL_ERROR);
+	cr_assert(strstr(r.message, "below the required") != NULL);
+	cr_assert_eq(r.passed, 0);
+	sbx_result_fini(&r);
+	sbx_worker_free(w);
+	sbx_problem_free(p);
+}
+
+Test(sandbox_judge, container_level_judges_and_contains, .timeout = 300)
+{
+	xt_require(geteuid() == 0, "the container level needs root");
+	struct sbx_problem *p = load("tests/data/sandbox/add");
+	const char *code = "import os, socket\n"
+	                   "class Solution:\n"
+	                   "    def add(self, a, b):\n"
+	                   "        for path in ('/pwned-by-container', '/etc/shadow'):\n"
+	                   "            try:\n"
+	                   "                open(path, 'a').write('x')\n"
+	                   "                print('ESCAPED', path)\n"
+	                   "            except OSError:\n"
+	                   "                pass\n"
+	                   "        try:\n"
+	                   "            socket.socket(socket.AF_INET, socket.SOCK_STREAM)\n"
+	                   "            print('ESCAPED inet')\n"
+	                   "        except OSError:\n"
+	                   "            pass\n"
+	                   "        if os.getuid() == 0 or set(os.environ) - {'LC_CTYPE'}:\n"
+	                   "            print('ESCAPED uid/env')\n"
+	                   "        if os.fork() == 0:\n"
+	                   "            os.setsid()\n"
+	                   "            import time\n"
+	                   "            time.sleep(3600)\n"
+	                   "        return a + b\n";
+	for (int zygote = 0; zygote < 2; zygote++) {
+		struct sbx_result r;
+		judge(SBX_LEVEL_CONTAINER, p, code, zygote, false, &r);
+		cr_assert_eq(r.status, SBX_ACCEPTED, "%s", r.message ? r.message : "");
+		for (size_t i = 0; i < r.ntests; i++)
+			cr_assert(strstr(r.tests[i].stdout_x, "ESCAPED") == NULL, "%s",
+			    r.tests[i].stdout_x);
+		sbx_result_fini(&r);
+	}
+	cr_assert(access("/pwned-by-container", F_OK) != 0);
+	sbx_problem_free(p);
+}
+
+Test(sandbox_judge, every_bundled_problem_passes_its_check, .timeout = 900)
+{
+	need_full();
+	char root[4096];
+	snprintf(root, sizeof(root), "%s/sandbox/problems", xt_source_root());
+	DIR *d = opendir(root);
+	cr_assert(d != NULL);
+	struct sbx_worker *w = NULL;
+	XT_OK(sbx_worker_new(SBX_LEVEL_FULL, 0, &w));
+	struct dirent *de;
+	while ((de = readdir(d)) != NULL) {
+		if (de->d_name[0] == '.')
+			continue;
+		char dir[4400], err[512] = "";
+		snprintf(dir, sizeof(dir), "%s/%s", root, de->d_name);
+		struct sbx_problem *p = NULL;
+		if (sbx_problem_load(dir, &p, err, sizeof(err)) != TC_OK) {
+			cr_expect(false, "%s: %s", de->d_name, err);
+			continue;
+		}
+		char *report = NULL;
+		size_t rlen = 0;
+		FILE *f = open_memstream(&report, &rlen);
+		enum tc_err rc = sbx_problem_check(w, p, f);
+		fclose(f);
+		cr_expect(rc == TC_OK, "%s", report);
+		free(report);
+		sbx_problem_free(p);
+	}
+	closedir(d);
+	cr_assert(sbx_worker_clean(w));
+	sbx_worker_free(w);
+}
+
+static int
+run_cli(char *const argv[])
+{
+	pid_t pid = fork();
+	if (pid == 0) {
+		int null = open("/dev/null", 1);
+		dup2(null, 1);
+		dup2(null, 2);
+		execv(argv[0], argv);
+		_exit(127);
+	}
+	int st = 0;
+	waitpid(pid, &st, 0);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+Test(sandbox_judge, cli_writes_the_contract_result, .timeout = 300)
+{
+	need_full();
+	char exe[4096], tests[4096], bad[4096], out[4200];
+	snprintf(exe, sizeof(exe), "%s/tools/tandem/tandem", xt_build_root());
+	xt_require(access(exe, X_OK) == 0, "the tandem command is not built");
+	char *tmp = xt_tmpdir("sbx-cli");
+	char code[4200];
+	snprintf(code, sizeof(code), "%s/solution.py", tmp);
+	FILE *f = fopen(code, "w");
+	fputs("class Solution:\n    def add(self, a, b):\n        return a + b\n", f);
+	fclose(f);
+	snprintf(tests, sizeof(tests), "%s/tests/data/sandbox/add", xt_source_root());
+	snprintf(out, sizeof(out), "%s/result.json", tmp);
+	char *argv1[] = {exe, "judge", "--code", tmp, "--tests", tests, "--out", out, NULL};
+	cr_assert_eq(run_cli(argv1), 0);
+	char *json = NULL;
+	size_t len;
+	XT_OK(sbx__read_file(out, 1 << 20, &json, &len));
+	struct sbx_result r;
+	XT_OK(sbx_result_parse(json, len, &r));
+	cr_assert_eq(r.status, SBX_ACCEPTED);
+	cr_assert_eq(r.total, 2);
+	sbx_result_fini(&r);
+	free(json);
+	/* A malformed problem folder: INTERNAL_ERROR with the reason, exit 1. */
+	snprintf(bad, sizeof(bad), "%s/no-such-problem", tmp);
+	char *argv2[] = {exe, "judge", "--code", tmp, "--tests", bad, "--out", out, NULL};
+	cr_assert_eq(run_cli(argv2), 1);
+	XT_OK(sbx__read_file(out, 1 << 20, &json, &len));
+	XT_OK(sbx_result_parse(json, len, &r));
+	cr_assert_eq(r.status, SBX_INTERNAL_ERROR);
+	cr_assert(strstr(r.message, "problem.json") != NULL, "%s", r.message);
+	sbx_result_fini(&r);
+	free(json);
+	xt_rmtree(tmp);
+	free(tmp);
+}
