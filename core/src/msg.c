@@ -7,11 +7,128 @@
  * must never see an unchecked header).
  */
 #include <msgpack.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/msg.h"
 #include "core_priv.h"
+
+/*
+ * Small messages are recycled through per-thread magazines: a thread frees
+ * into its own list and allocates from it; a list that grows past MAG_MAX
+ * hands MAG_SIZE blocks to a global depot in one locked step, and a thread
+ * whose list is empty takes a whole magazine from the depot.  Messages
+ * mostly flow one way (a producer allocates, a consumer frees), so blocks
+ * travel back in batches instead of through the allocator's shared arena
+ * one at a time.  A thread's list goes to the depot when the thread exits.
+ */
+#define MAG_SIZE 256
+#define MAG_MAX (2 * MAG_SIZE)
+#define DEPOT_MAX 256 /* magazines kept; more are freed */
+#define SMALL_BLOCK (sizeof(struct tc_msg) + TC_MSG_SMALL_CAP)
+
+struct magazine {
+	struct tc_msg *head;
+	unsigned n;
+};
+
+static pthread_mutex_t depot_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct tc_msg *depot[DEPOT_MAX]; /* chains of MAG_SIZE blocks */
+static unsigned depot_n;
+static pthread_once_t mag_once = PTHREAD_ONCE_INIT;
+static pthread_key_t mag_key;
+static _Thread_local struct magazine mag;
+static _Thread_local bool mag_registered;
+
+static struct tc_msg *
+chain_next(struct tc_msg *m)
+{
+	return atomic_load_explicit(&m->next, memory_order_relaxed);
+}
+
+static void
+chain_free(struct tc_msg *m)
+{
+	while (m != NULL) {
+		struct tc_msg *next = chain_next(m);
+		free(m);
+		m = next;
+	}
+}
+
+/* Gives up to n blocks of the thread's list to the depot (or frees them). */
+static void
+mag_spill(unsigned n)
+{
+	struct tc_msg *head = mag.head, *last = head;
+	for (unsigned i = 1; i < n && last != NULL; i++)
+		last = chain_next(last);
+	if (last == NULL)
+		return;
+	mag.head = chain_next(last);
+	mag.n -= n;
+	atomic_store_explicit(&last->next, NULL, memory_order_relaxed);
+	pthread_mutex_lock(&depot_lock);
+	if (depot_n < DEPOT_MAX) {
+		depot[depot_n++] = head;
+		head = NULL;
+	}
+	pthread_mutex_unlock(&depot_lock);
+	chain_free(head);
+}
+
+static void
+mag_thread_exit(void *arg)
+{
+	(void)arg;
+	while (mag.n >= MAG_SIZE)
+		mag_spill(MAG_SIZE);
+	chain_free(mag.head);
+	mag.head = NULL;
+	mag.n = 0;
+}
+
+static void
+mag_key_init(void)
+{
+	(void)pthread_key_create(&mag_key, mag_thread_exit);
+}
+
+static struct tc_msg *
+small_alloc(void)
+{
+	struct tc_msg *m = mag.head;
+	if (m == NULL) {
+		pthread_mutex_lock(&depot_lock);
+		if (depot_n > 0) {
+			mag.head = depot[--depot_n];
+			mag.n = MAG_SIZE;
+		}
+		pthread_mutex_unlock(&depot_lock);
+		m = mag.head;
+		if (m == NULL)
+			return malloc(SMALL_BLOCK);
+	}
+	mag.head = chain_next(m);
+	mag.n--;
+	return m;
+}
+
+static void
+small_free(struct tc_msg *m)
+{
+	if (!mag_registered) {
+		/* First use on this thread: hand the list back when it exits. */
+		pthread_once(&mag_once, mag_key_init);
+		(void)pthread_setspecific(mag_key, &mag);
+		mag_registered = true;
+	}
+	atomic_store_explicit(&m->next, mag.head, memory_order_relaxed);
+	mag.head = m;
+	if (++mag.n >= MAG_MAX)
+		mag_spill(MAG_SIZE);
+}
 
 enum tc_err
 tc_msg_new(uint32_t type, const void *body, size_t len, struct tc_msg **out)
@@ -22,7 +139,15 @@ tc_msg_new(uint32_t type, const void *body, size_t len, struct tc_msg **out)
 		return TC_ETOOBIG;
 	if (len > 0 && body == NULL)
 		return TC_EINVAL;
-	m = malloc(sizeof(*m) + len);
+	if (len <= TC_MSG_SMALL_CAP) {
+		m = small_alloc();
+		if (m != NULL)
+			m->cap = TC_MSG_SMALL_CAP;
+	} else {
+		m = malloc(sizeof(*m) + len);
+		if (m != NULL)
+			m->cap = (uint32_t)len;
+	}
 	if (m == NULL)
 		return TC_ENOMEM;
 	atomic_init(&m->next, NULL);
@@ -41,7 +166,12 @@ tc_msg_new(uint32_t type, const void *body, size_t len, struct tc_msg **out)
 void
 tc_msg_free(struct tc_msg *msg)
 {
-	free(msg);
+	if (msg == NULL)
+		return;
+	if (msg->cap == TC_MSG_SMALL_CAP)
+		small_free(msg);
+	else
+		free(msg);
 }
 
 /* ---- encoding ---------------------------------------------------------- */
@@ -159,6 +289,7 @@ tc__envelope_encode_msg(const struct tc_msg *msg, const char *to_name, struct tc
 	e->flags = msg->flags;
 	e->corr = msg->corr;
 	e->len = (uint32_t)f.len;
+	e->cap = (uint32_t)cap;
 	*out = e;
 	return TC_OK;
 }

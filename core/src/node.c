@@ -37,7 +37,6 @@
 #define CHUNK_SLOTS (1u << CHUNK_BITS)
 #define MAX_CHUNKS 1024u /* up to 4M actors per node */
 #define MAX_KINDS 32
-#define SPIN_ROUNDS 64 /* yields before a worker sleeps */
 
 enum slot_state {
 	SLOT_FREE = 0,
@@ -103,6 +102,7 @@ struct tc_node {
 	size_t max_body;
 	size_t max_batch;
 	unsigned throughput;
+	unsigned poll_yields;
 
 	/* Slot table: chunk pointers are published once and never change. */
 	_Atomic(struct tc_actor *) chunks[MAX_CHUNKS];
@@ -240,7 +240,7 @@ poll_briefly(struct tc_node *n)
 	int expected = 0;
 	if (!atomic_compare_exchange_strong(&n->rq_spinning, &expected, 1))
 		return;
-	for (int i = 0; i < SPIN_ROUNDS; i++) {
+	for (unsigned i = 0; i < n->poll_yields; i++) {
 		if (atomic_load_explicit(&n->rq_len, memory_order_relaxed) > 0)
 			break;
 		sched_yield();
@@ -253,7 +253,7 @@ runq_pop(struct tc_node *n)
 {
 	struct tc_actor *a = NULL;
 
-	if (atomic_load_explicit(&n->rq_len, memory_order_relaxed) == 0)
+	if (n->poll_yields > 0 && atomic_load_explicit(&n->rq_len, memory_order_relaxed) == 0)
 		poll_briefly(n);
 	pthread_mutex_lock(&n->rq_lock);
 	for (;;) {
@@ -1080,6 +1080,7 @@ tc_node_new(const struct tc_node_config *cfg, struct tc_node **out)
 	if (n->max_batch < n->max_body + 1024)
 		n->max_batch = n->max_body + 1024;
 	n->throughput = cfg->throughput ? cfg->throughput : 256;
+	n->poll_yields = cfg->poll_yields;
 	atomic_init(&n->next_corr, 1);
 	pthread_mutex_init(&n->slot_lock, NULL);
 	pthread_cond_init(&n->alive_cv, NULL);

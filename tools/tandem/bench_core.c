@@ -180,11 +180,17 @@ source_handle(struct tc_ctx *ctx, void *state, const struct tc_msg *msg)
 
 static const struct tc_behaviour source_beh = {"source", source_init, source_handle, NULL};
 
+static unsigned poll_yields; /* --poll */
+
 static struct tc_node *
 node_up(uint16_t id, const char *name, const char *url, unsigned workers)
 {
 	struct tc_node *n = NULL;
-	struct tc_node_config cfg = {.id = id, .name = name, .workers = workers, .listen_url = url};
+	struct tc_node_config cfg = {.id = id,
+	    .name = name,
+	    .workers = workers,
+	    .listen_url = url,
+	    .poll_yields = poll_yields};
 	if (tc_node_new(&cfg, &n) != TC_OK || tc_node_start(n) != TC_OK) {
 		fprintf(stderr, "tandem bench core: cannot start node %s%s%s\n", name,
 		    url ? " at " : "", url ? url : "");
@@ -440,6 +446,8 @@ tandem_bench_core(int argc, char **argv)
 			reps = atoi(argv[++i]);
 			if (reps < 1)
 				reps = 1;
+		} else if (strcmp(argv[i], "--poll") == 0 && i + 1 < argc) {
+			poll_yields = (unsigned)atoi(argv[++i]);
 		} else if (strcmp(argv[i], "--port") == 0 && i + 1 < argc) {
 			port = (unsigned)atoi(argv[++i]);
 		} else {

@@ -80,8 +80,12 @@ struct tc_msg {
 	uint32_t flags;
 	uint64_t corr;
 	uint32_t len;
+	uint32_t cap; /* internal: body capacity; TC_MSG_SMALL_CAP marks a cached block */
 	uint8_t body[];
 };
+
+/* Bodies up to this size live in blocks recycled per thread (msg.c). */
+#define TC_MSG_SMALL_CAP 192
 
 /*
  * tc_msg_new allocates a message with a copy of body (len bytes; body may

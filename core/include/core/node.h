@@ -22,15 +22,18 @@
 struct tc_metrics;
 
 struct tc_node_config {
-	uint16_t id;                /* this node's number in the topology (1..65535) */
-	const char *name;           /* its name ("gw1"), used in "kind/id@name" */
-	unsigned workers;           /* scheduler threads; 0: one per core */
-	unsigned pool_threads;      /* blocking-work threads; 0: 2 */
-	const char *listen_url;     /* nng URL to receive on (inproc/ipc/tcp), or NULL */
-	struct tc_clock *clock;     /* NULL: the real clock */
-	size_t max_body;            /* body cap; 0: TC_MSG_BODY_MAX_DEFAULT */
-	size_t max_batch;           /* bytes per nng message; 0: 256 KiB */
-	unsigned throughput;        /* messages an actor handles per turn; 0: 256 */
+	uint16_t id;            /* this node's number in the topology (1..65535) */
+	const char *name;       /* its name ("gw1"), used in "kind/id@name" */
+	unsigned workers;       /* scheduler threads; 0: one per core */
+	unsigned pool_threads;  /* blocking-work threads; 0: 2 */
+	const char *listen_url; /* nng URL to receive on (inproc/ipc/tcp), or NULL */
+	struct tc_clock *clock; /* NULL: the real clock */
+	size_t max_body;        /* body cap; 0: TC_MSG_BODY_MAX_DEFAULT */
+	size_t max_batch;       /* bytes per nng message; 0: 256 KiB */
+	unsigned throughput;    /* messages an actor handles per turn; 0: 256 */
+	unsigned poll_yields;   /* sched_yield polls of an idle worker before it sleeps: 0 sleeps
+	                        at once (lowest cross-node latency); 64 or so trades CPU for
+	                        same-node throughput */
 	struct tc_metrics *metrics; /* where node metrics go; NULL: a node-owned registry */
 };
 
