@@ -72,14 +72,21 @@ after(() => {
   if (dataDir) rmSync(dataDir, { recursive: true, force: true })
 })
 
-test('two stock providers converge and a late joiner gets the document', async () => {
+test('two stock providers converge and a late joiner gets the document', async (t) => {
   const created = await post('/api/rooms', { problem: 'two-sum', name: 'ada' })
   const joined = await post(`/api/rooms/${created.room}/join`, { invite: created.invite, name: 'alan' })
 
   const da = new Y.Doc()
   const db = new Y.Doc()
+  const dc = new Y.Doc()
   const pa = provider(created.room, created.token, da)
   const pb = provider(created.room, joined.token, db)
+  let pc = null
+  // Providers and awareness keep timers: end them whatever happens.
+  t.after(() => {
+    for (const p of [pa, pb, pc]) if (p) p.destroy()
+    for (const d of [da, db, dc]) d.destroy()
+  })
   await waitFor(() => pa.synced && pb.synced, 'both providers to sync')
 
   da.getText('monaco').insert(0, 'def f():\n')
@@ -89,12 +96,9 @@ test('two stock providers converge and a late joiner gets the document', async (
     db.getText('monaco').toString().includes('x49'), 'the documents to converge')
 
   const late = await post(`/api/rooms/${created.room}/join`, { invite: created.invite, name: 'grace', role: 'observer' })
-  const dc = new Y.Doc()
-  const pc = provider(created.room, late.token, dc)
+  pc = provider(created.room, late.token, dc)
   await waitFor(() => pc.synced && dc.getText('monaco').toString() === da.getText('monaco').toString(),
     'the late joiner to receive the whole document')
   assert.ok(dc.getText('monaco').toString().startsWith('# shared\n') ||
     dc.getText('monaco').toString().startsWith('def f():\n'))
-
-  for (const p of [pa, pb, pc]) p.destroy()
 })
