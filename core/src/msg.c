@@ -95,11 +95,23 @@ mag_key_init(void)
 	(void)pthread_key_create(&mag_key, mag_thread_exit);
 }
 
+/* On a thread's first use: hand its list back when it exits. */
+static void
+mag_register(void)
+{
+	if (!mag_registered) {
+		pthread_once(&mag_once, mag_key_init);
+		(void)pthread_setspecific(mag_key, &mag);
+		mag_registered = true;
+	}
+}
+
 static struct tc_msg *
 small_alloc(void)
 {
 	struct tc_msg *m = mag.head;
 	if (m == NULL) {
+		mag_register();
 		pthread_mutex_lock(&depot_lock);
 		if (depot_n > 0) {
 			mag.head = depot[--depot_n];
@@ -118,12 +130,7 @@ small_alloc(void)
 static void
 small_free(struct tc_msg *m)
 {
-	if (!mag_registered) {
-		/* First use on this thread: hand the list back when it exits. */
-		pthread_once(&mag_once, mag_key_init);
-		(void)pthread_setspecific(mag_key, &mag);
-		mag_registered = true;
-	}
+	mag_register();
 	atomic_store_explicit(&m->next, mag.head, memory_order_relaxed);
 	mag.head = m;
 	if (++mag.n >= MAG_MAX)

@@ -35,6 +35,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	const char *nul = memchr(p, '\0', size - 1);
 	size_t plen = nul != NULL ? (size_t)(nul - p) : size - 1;
 	char *path = malloc(plen + 6);
+	if (path == NULL)
+		return 0;
 	memcpy(path, "/api/", 5);
 	memcpy(path + 5, p, plen);
 	path[plen + 5] = '\0';
