@@ -79,8 +79,10 @@ bool tc__clock_is_fake(const struct tc_clock *c);
 struct tc__pool;
 
 enum tc_err tc__pool_new(struct tc_node *node, unsigned threads, struct tc__pool **out);
-enum tc_err tc__pool_submit(struct tc__pool *p, struct tc_addr owner, tc_work_fn fn, void *arg,
-    uint64_t tag);
+enum tc_err tc__pool_submit(
+    struct tc__pool *p, struct tc_addr owner, tc_work_fn fn, void *arg, uint64_t tag);
+/* Waits up to timeout_ms until no job is queued or running. */
+void tc__pool_wait_idle(struct tc__pool *p, uint32_t timeout_ms);
 /* Stops the threads after their current job; returns jobs queued or running. */
 uint32_t tc__pool_stop(struct tc__pool *p);
 void tc__pool_free(struct tc__pool *p);
@@ -89,8 +91,8 @@ void tc__pool_free(struct tc__pool *p);
 #define TC_ENVELOPE_OVERHEAD 64
 
 /* Encodes msg into a new message whose body is the envelope (msg.c). */
-enum tc_err tc__envelope_encode_msg(const struct tc_msg *msg, const char *to_name,
-    struct tc_msg **out);
+enum tc_err tc__envelope_encode_msg(
+    const struct tc_msg *msg, const char *to_name, struct tc_msg **out);
 
 /* Remote transport (remote.c). */
 struct tc__remote;
@@ -130,8 +132,8 @@ struct tc__node_counters *tc__node_counters(struct tc_node *node);
 size_t tc__node_max_body(const struct tc_node *node);
 size_t tc__node_max_batch(const struct tc_node *node);
 /* Resolves a name on this node (spawning for registered kinds) and delivers. */
-enum tc_err tc__node_deliver_name(struct tc_node *node, struct tc_msg *msg, const char *name,
-    struct tc_addr *to_out);
+enum tc_err tc__node_deliver_name(
+    struct tc_node *node, struct tc_msg *msg, const char *name, struct tc_addr *to_out);
 /* Delivers a message whose to is set; takes ownership. */
 enum tc_err tc__node_deliver(struct tc_node *node, struct tc_msg *msg);
 

@@ -1254,6 +1254,9 @@ tc_node_stop(struct tc_node *n, uint32_t timeout_ms, struct tc_shutdown_report *
 	uint64_t until = tc_clock_now_ms(tc_clock_real()) + timeout_ms;
 	while (!tc__remote_idle(n->remote) && tc_clock_now_ms(tc_clock_real()) < until)
 		sched_yield();
+	/* Work already handed to the pool may finish within the same budget. */
+	uint64_t now = tc_clock_now_ms(tc_clock_real());
+	tc__pool_wait_idle(n->pool, until > now ? (uint32_t)(until - now) : 0);
 	rep.msgs_discarded += tc__remote_stop(n->remote);
 	rep.timers_pending = tc__timers_stop(n->timers);
 	rep.work_pending = tc__pool_stop(n->pool);

@@ -7,6 +7,7 @@
 #include <msgpack.h>
 #include <pthread.h>
 #include <stdlib.h>
+#include <time.h>
 
 #include "core/log.h"
 #include "core_priv.h"
@@ -23,6 +24,7 @@ struct tc__pool {
 	struct tc_node *node;
 	pthread_mutex_t lock;
 	pthread_cond_t cv;
+	pthread_cond_t idle_cv; /* signalled when nothing is queued or running */
 	struct job *head, *tail;
 	uint32_t queued, running;
 	bool stop;
@@ -72,6 +74,8 @@ pool_main(void *arg)
 		free(j);
 		pthread_mutex_lock(&p->lock);
 		p->running--;
+		if (p->running == 0 && p->head == NULL)
+			pthread_cond_broadcast(&p->idle_cv);
 	}
 	pthread_mutex_unlock(&p->lock);
 	return NULL;
@@ -87,6 +91,7 @@ tc__pool_new(struct tc_node *node, unsigned threads, struct tc__pool **out)
 	p->want = threads;
 	pthread_mutex_init(&p->lock, NULL);
 	pthread_cond_init(&p->cv, NULL);
+	pthread_cond_init(&p->idle_cv, NULL);
 	*out = p;
 	return TC_OK;
 }
@@ -140,6 +145,25 @@ tc__pool_submit(struct tc__pool *p, struct tc_addr owner, tc_work_fn fn, void *a
 	return rv;
 }
 
+void
+tc__pool_wait_idle(struct tc__pool *p, uint32_t timeout_ms)
+{
+	struct timespec dl;
+	clock_gettime(CLOCK_REALTIME, &dl);
+	dl.tv_sec += timeout_ms / 1000;
+	dl.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
+	if (dl.tv_nsec >= 1000000000L) {
+		dl.tv_sec++;
+		dl.tv_nsec -= 1000000000L;
+	}
+	pthread_mutex_lock(&p->lock);
+	while (p->queued + p->running > 0 && p->nthreads > 0) {
+		if (pthread_cond_timedwait(&p->idle_cv, &p->lock, &dl) != 0)
+			break;
+	}
+	pthread_mutex_unlock(&p->lock);
+}
+
 uint32_t
 tc__pool_stop(struct tc__pool *p)
 {
@@ -171,5 +195,6 @@ tc__pool_free(struct tc__pool *p)
 	free(p->threads);
 	pthread_mutex_destroy(&p->lock);
 	pthread_cond_destroy(&p->cv);
+	pthread_cond_destroy(&p->idle_cv);
 	free(p);
 }
