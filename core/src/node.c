@@ -198,6 +198,9 @@ slot_addr(struct tc_node *n, struct tc_actor *a)
 
 /* ---- run queue --------------------------------------------------------- */
 
+/* The node whose scheduler thread this is, if any. */
+static _Thread_local struct tc_node *tls_worker_node;
+
 static void
 runq_push(struct tc_node *n, struct tc_actor *a)
 {
@@ -209,8 +212,15 @@ runq_push(struct tc_node *n, struct tc_actor *a)
 		n->rq_head = a;
 	n->rq_tail = a;
 	atomic_fetch_add(&n->rq_len, 1);
-	/* A polling worker will find it; otherwise wake a sleeper. */
-	if (n->rq_idle > 0 && (atomic_load(&n->rq_spinning) == 0 || atomic_load(&n->rq_len) > 1))
+	/*
+	 * Wake a sleeping worker unless someone will take this soon anyway: a
+	 * polling worker, or (for the only entry) the worker pushing it, which
+	 * takes it after its current turn.  Scheduling a receiver from inside
+	 * a turn then costs no futex wake; a second runnable actor does.
+	 */
+	uint32_t len = atomic_load(&n->rq_len);
+	bool soon = atomic_load(&n->rq_spinning) != 0 || tls_worker_node == n;
+	if (n->rq_idle > 0 && (!soon || len > 1))
 		pthread_cond_signal(&n->rq_cv);
 	pthread_mutex_unlock(&n->rq_lock);
 }
@@ -1013,6 +1023,7 @@ worker_main(void *arg)
 	struct tc_node *n = arg;
 	struct tc_actor *a;
 
+	tls_worker_node = n;
 	while ((a = runq_pop(n)) != NULL)
 		actor_run(n, a);
 	return NULL;

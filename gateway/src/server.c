@@ -866,7 +866,7 @@ limits_defaults(struct gw_limits *l)
 	if (l->sendq_bytes == 0)
 		l->sendq_bytes = 8u << 20;
 	if (l->sendq_frames == 0)
-		l->sendq_frames = 8192;
+		l->sendq_frames = 65536;
 	if (l->max_body == 0)
 		l->max_body = 64u << 10;
 	if (l->max_conns == 0)

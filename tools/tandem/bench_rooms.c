@@ -290,7 +290,10 @@ tandem_bench_rooms(int argc, char **argv)
 	snprintf(ours.url, sizeof(ours.url), "http://127.0.0.1:%d", ours.port);
 	snprintf(theirs.url, sizeof(theirs.url), "ws://127.0.0.1:%d", theirs.port);
 
-	char *our_argv[] = {self, "serve", "--port", port_s, "--data", datadir, NULL};
+	/* y-websocket has no per-connection rate limit: lift ours for the
+	 * measurement (the cold-join writer sends 10,000 updates at once). */
+	char *our_argv[] = {self, "serve", "--port", port_s, "--data", datadir, "--rate", "20000",
+	    "--burst", "20000", NULL};
 	char *their_argv[] = {(char *)node, (char *)yws, NULL};
 	char *their_env[] = {host_env, yport_env, "NODE_ENV=production", NULL};
 	struct figures fo = {0}, ft = {0};

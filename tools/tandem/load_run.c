@@ -211,12 +211,13 @@ conn_connect(struct run *r, struct conn *c)
 	char origin[160];
 
 	memset(&ci, 0, sizeof(ci));
-	snprintf(origin, sizeof(origin), "http://%s:%d", r->opt->host, r->opt->port);
+	/* libwebsockets writes the Origin header as "http://" + this. */
+	snprintf(origin, sizeof(origin), "%s:%d", r->opt->host, r->opt->port);
 	ci.context = r->ctx;
 	ci.address = r->opt->host;
 	ci.port = r->opt->port;
 	ci.path = c->path;
-	ci.host = r->opt->host;
+	ci.host = origin; /* the Host header: host:port, as a browser sends it */
 	ci.origin = origin;
 	ci.ietf_version_or_minus_one = -1;
 	ci.userdata = c;
@@ -655,8 +656,9 @@ tandem_rooms(struct run *r, char *err, size_t errlen)
 				snprintf(name, sizeof(name), "load-%u", k);
 				snprintf(url, sizeof(url), "http://%s:%d/api/rooms/%s/join",
 				    o->host, o->port, id);
-				json_t *jreq =
-				    json_pack("{s:s, s:s}", "invite", invite, "name", name);
+				/* Two editors per room; anyone after them watches. */
+				json_t *jreq = json_pack("{s:s, s:s, s:s}", "invite", invite,
+				    "name", name, "role", k < 2 ? "editor" : "observer");
 				jans = post_json(curl, url, jreq, err, errlen);
 				json_decref(jreq);
 				if (jans == NULL ||

@@ -66,7 +66,9 @@ serve_app_usage(FILE *f)
 	    "  --issuer ISS       required JWT issuer\n"
 	    "  --audience AUD     required JWT audience\n"
 	    "  --guests on|off    guest sign-in (default on)\n"
-	    "  --runners N        judge slots (default 2)\n");
+	    "  --runners N        judge slots (default 2)\n"
+	    "  --rate N           client messages per second per connection (default 200)\n"
+	    "  --burst N          messages a connection may send at once (default 2 x rate)\n");
 }
 
 int
@@ -118,6 +120,16 @@ serve_app_option(struct serve_app_opts *o, const char *a, const char *v)
 			return -1;
 		}
 		o->runners = (unsigned)n;
+	} else if (strcmp(a, "--rate") == 0 || strcmp(a, "--burst") == 0) {
+		unsigned long n = strtoul(v, &end, 10);
+		if (*end != '\0' || n == 0 || n > 1000000) {
+			fprintf(stderr, "tandem serve: %s is 1..1000000\n", a);
+			return -1;
+		}
+		if (a[2] == 'r')
+			o->rate = (unsigned)n;
+		else
+			o->burst = (unsigned)n;
 	} else {
 		return 0;
 	}
@@ -196,6 +208,10 @@ serve_app_start(
 	gw_config_init(&cfg);
 	cfg.port = o->port;
 	cfg.bind = o->bind;
+	if (o->rate > 0)
+		cfg.limits.msgs_per_s = o->rate;
+	if (o->burst > 0)
+		cfg.limits.burst = o->burst;
 	cfg.web_root = o->web;
 	cfg.problems_dir = o->problems;
 	cfg.data_dir = o->data;

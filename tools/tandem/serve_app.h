@@ -30,6 +30,8 @@ struct serve_app_opts {
 	const char *audience;  /* --audience */
 	int guests;            /* --guests on|off, default on */
 	unsigned runners;      /* --runners, default 2 */
+	unsigned rate;         /* --rate: client messages/s per connection, 0 = gateway default */
+	unsigned burst;        /* --burst: token bucket depth, 0 = twice the rate */
 };
 
 void serve_app_opts_init(struct serve_app_opts *o);

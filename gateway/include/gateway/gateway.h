@@ -36,7 +36,7 @@ struct gw_limits {
 	unsigned burst;         /* token bucket depth [400] */
 	unsigned strikes;       /* refused messages before close 4008 [50] */
 	size_t sendq_bytes;     /* bytes queued to one client [8 MiB]; over: close 4010 */
-	size_t sendq_frames;    /* frames queued to one client [8192]; over: close 4010 */
+	size_t sendq_frames;    /* frames queued to one client [65536]; over: close 4010 */
 	size_t max_body;        /* REST request body [64 KiB]; over: 413 */
 	unsigned max_conns;     /* connections (HTTP and WebSocket) [10000] */
 	unsigned close_grace_s; /* a closing connection that cannot flush is dropped [10] */
