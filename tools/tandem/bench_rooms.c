@@ -11,6 +11,7 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <signal.h>
 #include <spawn.h>
@@ -34,7 +35,21 @@ struct server {
 	int port;
 	int out_fd;
 	char url[128];
+	pthread_t drain;
+	bool draining;
 };
+
+/* Keeps reading a server's output after it is ready: a full pipe would
+ * stop the server at its next log line. */
+static void *
+drain_main(void *arg)
+{
+	struct server *s = arg;
+	char buf[4096];
+	while (read(s->out_fd, buf, sizeof(buf)) > 0)
+		;
+	return NULL;
+}
 
 static int
 free_port(void)
@@ -91,8 +106,10 @@ server_start(struct server *s, char *const argv[], const char *ready, char *cons
 			break;
 		have += (size_t)n;
 		buf[have] = '\0';
-		if (strstr(buf, ready) != NULL)
+		if (strstr(buf, ready) != NULL) {
+			s->draining = pthread_create(&s->drain, NULL, drain_main, s) == 0;
 			return 0;
+		}
 		if (have > sizeof(buf) / 2) {
 			memmove(buf, buf + have / 2, have - have / 2);
 			have -= have / 2;
@@ -110,6 +127,10 @@ server_stop(struct server *s)
 		kill(s->pid, SIGTERM);
 		waitpid(s->pid, NULL, 0);
 		s->pid = 0;
+	}
+	if (s->draining) {
+		pthread_join(s->drain, NULL); /* the pipe is at EOF once the server is gone */
+		s->draining = false;
 	}
 	if (s->out_fd > 0)
 		close(s->out_fd);
@@ -178,9 +199,14 @@ measure(struct server *s, unsigned rooms, double step_s, const double *rates, si
 	o.on_measure = probe_rss;
 	o.on_measure_arg = &probe;
 	o.duration_s = 1;
-	if (ld_run(&o, &rep) == TC_OK && probe.kib > 0 && before > 0 && rep.connected > 0)
+	enum tc_err lrv = ld_run(&o, &rep);
+	if (lrv != TC_OK)
+		printf("  %-12s load failed: %s %s\n", s->label, tc_strerror(lrv), rep.first_error);
+	if (lrv == TC_OK && probe.kib > 0 && before > 0 && rep.connected > 0)
 		f->rss_per_1000_mib =
 		    (double)(probe.kib - before) / 1024.0 * 1000.0 / (double)rep.connected;
+	if (rep.errors > 0)
+		printf("  %-12s errors: %s\n", s->label, rep.first_error);
 	printf("  %-12s RSS %ld KiB idle, %ld KiB with %llu connections: %.1f MiB per 1,000\n",
 	    s->label, before, probe.kib, (unsigned long long)rep.connected, f->rss_per_1000_mib);
 	o.on_measure = NULL;
@@ -306,7 +332,7 @@ tandem_bench_rooms(int argc, char **argv)
 		status = TANDEM_EXIT_ENV;
 	server_stop(&theirs);
 	printf("\n");
-	if (server_start(&ours, our_argv, "listening on", NULL) == 0)
+	if (server_start(&ours, our_argv, "TandemCode listening on", NULL) == 0)
 		measure(&ours, rooms, step_s, all_rates, nrates, &fo);
 	else
 		status = TANDEM_EXIT_ENV;
