@@ -19,17 +19,6 @@
 #include "store/store.h"
 #include "xt.h"
 
-static void
-write_file(const char *dir, const char *name, const char *text)
-{
-	char path[1024];
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	FILE *f = fopen(path, "w");
-	cr_assert(f != NULL, "%s", path);
-	fputs(text, f);
-	fclose(f);
-}
-
 /* A web root with an index, an asset and a secret beside it. */
 static char *
 make_web(void)
@@ -38,14 +27,14 @@ make_web(void)
 	char sub[1024];
 	snprintf(sub, sizeof(sub), "%s/dist", dir);
 	mkdir(sub, 0755);
-	write_file(sub, "index.html", "<!doctype html><title>app-index</title>");
+	xt_write_file(sub, "index.html", "<!doctype html><title>app-index</title>");
 	snprintf(sub, sizeof(sub), "%s/dist/assets", dir);
 	mkdir(sub, 0755);
-	write_file(sub, "app-1a2b.js", "console.log('app')");
-	write_file(sub, "style.css", "body{}");
+	xt_write_file(sub, "app-1a2b.js", "console.log('app')");
+	xt_write_file(sub, "style.css", "body{}");
 	snprintf(sub, sizeof(sub), "%s/dist", dir);
-	write_file(sub, ".env", "SECRET=web-dotfile");
-	write_file(dir, "secret.txt", "outside-web-root");
+	xt_write_file(sub, ".env", "SECRET=web-dotfile");
+	xt_write_file(dir, "secret.txt", "outside-web-root");
 	return dir;
 }
 

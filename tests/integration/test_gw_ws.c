@@ -185,9 +185,7 @@ Test(gateway_ws, jwt_accepted_with_jwks)
 	const char *kids[] = {"k1"};
 	char *doc = gwt_jwks(&key, kids, 1);
 	snprintf(path, sizeof(path), "%s/jwks.json", dir);
-	FILE *fp = fopen(path, "w");
-	fputs(doc, fp);
-	fclose(fp);
+	xt_write_file(NULL, path, doc);
 	free(doc);
 	gw_config_init(&cfg);
 	cfg.auth.guest_secret = "s";

@@ -28,6 +28,20 @@ xt_tmpdir(const char *tag)
 	return path;
 }
 
+void
+xt_write_file(const char *dir, const char *name, const char *text)
+{
+	char path[4096];
+	if (dir != NULL)
+		snprintf(path, sizeof(path), "%s/%s", dir, name);
+	else
+		snprintf(path, sizeof(path), "%s", name);
+	FILE *f = fopen(path, "w");
+	cr_assert(f != NULL, "cannot create %s", path);
+	fputs(text, f);
+	cr_assert(fclose(f) == 0, "cannot write %s", path);
+}
+
 static void
 rmtree_at(int dirfd, const char *name)
 {

@@ -34,6 +34,12 @@
  */
 char *xt_tmpdir(const char *tag);
 
+/*
+ * xt_write_file writes text to dir/name (to name alone when dir is NULL),
+ * failing the test if the file cannot be created.
+ */
+void xt_write_file(const char *dir, const char *name, const char *text);
+
 /* xt_rmtree removes path and everything below it (no symlink following). */
 void xt_rmtree(const char *path);
 

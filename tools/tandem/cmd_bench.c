@@ -5,7 +5,9 @@
 
 static const struct tandem_bench benches[] = {
     {"core", "actor messaging: same node, across nodes, round trips", tandem_bench_core},
+#ifdef TANDEM_HAVE_ACTORS
     {"rooms", "room server vs stock y-websocket: updates/s, RSS, cold joins", tandem_bench_rooms},
+#endif
 #ifdef TANDEM_HAVE_STORE
     {"store", "durable events/s, ack latency, session load time, compression", tandem_bench_store},
 #endif

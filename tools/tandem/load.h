@@ -10,37 +10,23 @@
 #include <stdint.h>
 
 #include "core/err.h"
+#include "actors/yproto.h"
 
-/* ---- minimal Yjs / y-protocols writing and reading (load_yjs.c) ---- */
+/* ---- Yjs frames of simulated users (load_yjs.c, on actors/yproto.h) ---- */
 
-/* A byte buffer with a fixed capacity; writes past it set `overflow`. */
-struct ld_buf {
-	uint8_t *p;
-	size_t len, cap;
-	int overflow;
-};
-
-void ld_put_varuint(struct ld_buf *b, uint64_t v);
-void ld_put_bytes(struct ld_buf *b, const void *p, size_t n);
-void ld_put_varstring(struct ld_buf *b, const char *s, size_t n);
-
-/* Reads a varUint at *pos; returns -1 when malformed or truncated. */
-int ld_get_varuint(const uint8_t *p, size_t len, size_t *pos, uint64_t *out);
+struct yp_buf;
 
 /*
- * ld_frame_edit writes a SYNC update frame inserting text at the end of
+ * ld_frame_edit appends a SYNC update frame inserting text at the end of
  * this client's own run of text in the root Y.Text `root`: the first
  * insert (clock 0) names the parent, later ones the previous character
- * as origin.  *clock advances by the text's length.
+ * as origin.  *clock advances by the text's length on success.
  */
-void ld_frame_edit(struct ld_buf *b, uint32_t client, uint64_t *clock, const char *root,
+enum tc_err ld_frame_edit(struct yp_buf *b, uint32_t client, uint64_t *clock, const char *root,
     const char *text, size_t n);
 
-/* Frames a client sends: SYNC step 1 with an empty state vector, SYNC
- * step 2 with an empty update, an AWARENESS update with a JSON state. */
-void ld_frame_step1_empty(struct ld_buf *b);
-void ld_frame_step2_empty(struct ld_buf *b);
-void ld_frame_awareness(struct ld_buf *b, uint32_t client, uint64_t clock, const char *json);
+/* ld_frame_awareness appends an AWARENESS frame with one JSON state. */
+enum tc_err ld_frame_awareness(struct yp_buf *b, uint32_t client, uint64_t clock, const char *json);
 
 /*
  * ld_update_probe reads the first struct of a Yjs update: its client and

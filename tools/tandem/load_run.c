@@ -18,6 +18,7 @@
 #include <inttypes.h>
 #include <jansson.h>
 #include <libwebsockets.h>
+#include <msgpack.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -27,6 +28,7 @@
 #include <sys/resource.h>
 #include <time.h>
 
+#include "actors/protocol.h"
 #include "core/log.h"
 #include "core/node.h"
 #include "load.h"
@@ -83,6 +85,7 @@ struct user {
 	unsigned room;
 	uint64_t *lat;
 	size_t nlat, caplat;
+	struct yp_buf out; /* the frame being written; reused */
 	uint64_t edits, updates, aware, app;
 	unsigned step2s;     /* SYNC step 2 messages received */
 	uint64_t join_t0_ns; /* cold join: when the connection was started */
@@ -406,87 +409,95 @@ user_init(struct tc_ctx *ctx, void *arg, void **state)
 	return TC_OK;
 }
 
+/* Sends u->out to the user's connection and empties it. */
+static void
+user_flush(struct user *u)
+{
+	conn_send(&u->run->conns[u->conn], u->out.data, u->out.len);
+	yp_buf_reset(&u->out);
+}
+
 static void
 user_edit(struct user *u)
 {
-	uint8_t buf[256];
-	struct ld_buf b = {buf, 0, sizeof(buf), 0};
 	char text[24];
 	int n = snprintf(text, sizeof(text), "t%016" PRIx64 ";", mono_ns());
-	ld_frame_edit(&b, u->client, &u->clock, "monaco", text, (size_t)n);
-	if (!b.overflow) {
-		conn_send(&u->run->conns[u->conn], b.p, b.len);
+	if (ld_frame_edit(&u->out, u->client, &u->clock, "monaco", text, (size_t)n) == TC_OK) {
+		user_flush(u);
 		u->edits++;
 	}
+	yp_buf_reset(&u->out);
 }
 
 static void
 user_cursor(struct user *u)
 {
-	uint8_t buf[512];
-	struct ld_buf b = {buf, 0, sizeof(buf), 0};
 	char json[256];
 	snprintf(json, sizeof(json),
 	    "{\"user\":{\"name\":\"load-%u\",\"color\":\"#3b82f6\"},\"cursor\":{\"anchor\":%" PRIu64
 	    ",\"head\":%" PRIu64 "}}",
 	    u->conn, u->clock, u->clock);
-	ld_frame_awareness(&b, u->client, ++u->aw_clock, json);
-	if (!b.overflow)
-		conn_send(&u->run->conns[u->conn], b.p, b.len);
+	if (ld_frame_awareness(&u->out, u->client, ++u->aw_clock, json) == TC_OK)
+		user_flush(u);
+	yp_buf_reset(&u->out);
+}
+
+static void
+user_sync(struct user *u, unsigned sub)
+{
+	enum tc_err rv =
+	    sub == YP_SYNC_STEP1
+	        ? yp_frame_sync_encode(
+	              &u->out, sub, yp_empty_state_vector, sizeof(yp_empty_state_vector))
+	        : yp_frame_sync_encode(&u->out, sub, yp_empty_update, sizeof(yp_empty_update));
+	if (rv == TC_OK)
+		user_flush(u);
+	yp_buf_reset(&u->out);
 }
 
 static void
 user_run_request(struct user *u)
 {
-	/* {code: "...", lang: "python"} as msgpack, behind frame type 102. */
 	static const char code[] = "class Solution:\n    def twoSum(self, nums, target):\n"
 	                           "        seen = {}\n        for i, x in enumerate(nums):\n"
 	                           "            if target - x in seen:\n"
 	                           "                return [seen[target - x], i]\n"
 	                           "            seen[x] = i\n";
-	uint8_t buf[512];
-	struct ld_buf b = {buf, 0, sizeof(buf), 0};
-	ld_put_varuint(&b, 102);
-	uint8_t map2 = 0x82, k_code[] = {0xa4, 'c', 'o', 'd', 'e'};
-	uint8_t k_lang[] = {0xa4, 'l', 'a', 'n', 'g'},
-	        v_py[] = {0xa6, 'p', 'y', 't', 'h', 'o', 'n'};
-	uint8_t str8 = 0xd9, slen = (uint8_t)(sizeof(code) - 1);
-	ld_put_bytes(&b, &map2, 1);
-	ld_put_bytes(&b, k_code, sizeof(k_code));
-	ld_put_bytes(&b, &str8, 1);
-	ld_put_bytes(&b, &slen, 1);
-	ld_put_bytes(&b, code, sizeof(code) - 1);
-	ld_put_bytes(&b, k_lang, sizeof(k_lang));
-	ld_put_bytes(&b, v_py, sizeof(v_py));
-	if (!b.overflow)
-		conn_send(&u->run->conns[u->conn], b.p, b.len);
+	msgpack_sbuffer sb;
+	msgpack_packer pk;
+
+	msgpack_sbuffer_init(&sb);
+	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+	msgpack_pack_map(&pk, 2);
+	msgpack_pack_str_with_body(&pk, "code", 4);
+	msgpack_pack_str_with_body(&pk, code, sizeof(code) - 1);
+	msgpack_pack_str_with_body(&pk, "lang", 4);
+	msgpack_pack_str_with_body(&pk, "python", 6);
+	if (sb.data != NULL &&
+	    yp_frame_app_encode(&u->out, ROOM_FRAME_RUN, sb.data, sb.size) == TC_OK)
+		user_flush(u);
+	yp_buf_reset(&u->out);
+	msgpack_sbuffer_destroy(&sb);
 }
 
 static void
 user_frame(struct user *u, const uint8_t *body, size_t len)
 {
-	uint64_t recv_ns, type, sub, n;
-	size_t pos = 8;
+	struct yp_frame f;
+	uint64_t recv_ns;
 
 	if (len < 8)
 		return;
 	memcpy(&recv_ns, body, 8);
-	if (ld_get_varuint(body, len, &pos, &type) != 0)
+	if (yp_frame_parse(body + 8, len - 8, &f) != TC_OK)
 		return;
-	if (type == 0) {
-		if (ld_get_varuint(body, len, &pos, &sub) != 0)
-			return;
-		if (sub == 0) { /* the server asks for what we have */
-			uint8_t buf[16];
-			struct ld_buf b = {buf, 0, sizeof(buf), 0};
-			ld_frame_step2_empty(&b);
-			conn_send(&u->run->conns[u->conn], b.p, b.len);
+	if (f.type == YP_FRAME_SYNC) {
+		if (f.sub == YP_SYNC_STEP1) { /* the server asks for what we have */
+			user_sync(u, YP_SYNC_STEP2);
 			return;
 		}
-		if (ld_get_varuint(body, len, &pos, &n) != 0 || n > len - pos)
-			return;
 		u->updates++;
-		if (sub == 1 && u->run->opt->cold_join > 0) {
+		if (f.sub == YP_SYNC_STEP2 && u->run->opt->cold_join > 0) {
 			u->step2s++;
 			/* The writer: its second step 2 answers the step 1 it sent after
 			 * its edits.  A joiner: its first step 2 completes the join. */
@@ -497,8 +508,8 @@ user_frame(struct user *u, const uint8_t *body, size_t len)
 		uint32_t client;
 		const char *text;
 		size_t tlen;
-		if (sub == 2 &&
-		    ld_update_probe(body + pos, (size_t)n, &client, &text, &tlen) == 0 &&
+		if (f.sub == YP_SYNC_UPDATE &&
+		    ld_update_probe(f.data, f.len, &client, &text, &tlen) == 0 &&
 		    client != u->client && tlen == 18 && text[0] == 't') {
 			char hex[17];
 			memcpy(hex, text + 1, 16);
@@ -508,7 +519,7 @@ user_frame(struct user *u, const uint8_t *body, size_t len)
 			    u->nlat < u->caplat)
 				u->lat[u->nlat++] = recv_ns - sent;
 		}
-	} else if (type == 1) {
+	} else if (f.type == YP_FRAME_AWARENESS) {
 		u->aware++;
 	} else {
 		u->app++;
@@ -523,15 +534,12 @@ user_handle(struct tc_ctx *ctx, void *state, const struct tc_msg *msg)
 
 	switch (msg->type) {
 	case LD_OPEN: {
-		uint8_t buf[16];
-		struct ld_buf b = {buf, 0, sizeof(buf), 0};
-		ld_frame_step1_empty(&b);
-		conn_send(&u->run->conns[u->conn], b.p, b.len);
+		user_sync(u, YP_SYNC_STEP1);
 		if (o->cold_join > 0) {
 			if (u->conn == 0) {
 				for (unsigned i = 0; i < o->cold_join; i++)
 					user_edit(u);
-				conn_send(&u->run->conns[u->conn], b.p, b.len);
+				user_sync(u, YP_SYNC_STEP1);
 			}
 			break;
 		}
@@ -759,8 +767,10 @@ run_free(struct run *r)
 		free(c->rx);
 		pthread_mutex_destroy(&c->lock);
 	}
-	for (size_t i = 0; r->users != NULL && i < r->n; i++)
+	for (size_t i = 0; r->users != NULL && i < r->n; i++) {
 		free(r->users[i].lat);
+		yp_buf_fini(&r->users[i].out);
+	}
 	free(r->conns);
 	free(r->users);
 	free(r->dirty);
@@ -863,6 +873,7 @@ ld_run(const struct ld_options *opt, struct ld_report *out)
 		/* Fresh Yjs client ids every run: a server keeps old documents. */
 		u->client = (uint32_t)((nonce + i * 2654435761u) % 2147483647u) + 1;
 		u->caplat = cap;
+		yp_buf_init(&u->out, FRAME_MAX);
 		u->lat = malloc(cap * sizeof(*u->lat));
 		if (u->lat == NULL) {
 			run_free(&r);

@@ -1,181 +1,118 @@
 /*
- * load_yjs.c - just enough of the Yjs update v1 and y-protocols encodings
- * for simulated users: appending text, the sync handshake, awareness.
- * The layout follows lib0's encoding and Yjs's UpdateEncoderV1.
+ * load_yjs.c - the Yjs update a simulated user sends, written with the
+ * room's lib0 and y-protocols codec (actors/yproto.h): appending text after
+ * the user's own previous character, awareness, and reading back the text
+ * of a relayed edit.  The layout is Yjs's UpdateEncoderV1.
  */
 #include <string.h>
 
 #include "load.h"
 
-void
-ld_put_bytes(struct ld_buf *b, const void *p, size_t n)
-{
-	if (b->overflow || n > b->cap - b->len) {
-		b->overflow = 1;
-		return;
-	}
-	memcpy(b->p + b->len, p, n);
-	b->len += n;
-}
-
-void
-ld_put_varuint(struct ld_buf *b, uint64_t v)
-{
-	uint8_t tmp[10];
-	size_t n = 0;
-	do {
-		uint8_t byte = v & 0x7f;
-		v >>= 7;
-		tmp[n++] = (uint8_t)(byte | (v ? 0x80 : 0));
-	} while (v);
-	ld_put_bytes(b, tmp, n);
-}
-
-void
-ld_put_varstring(struct ld_buf *b, const char *s, size_t n)
-{
-	ld_put_varuint(b, n);
-	ld_put_bytes(b, s, n);
-}
-
-int
-ld_get_varuint(const uint8_t *p, size_t len, size_t *pos, uint64_t *out)
-{
-	uint64_t v = 0;
-	for (unsigned shift = 0; shift < 64; shift += 7) {
-		if (*pos >= len)
-			return -1;
-		uint8_t byte = p[(*pos)++];
-		v |= (uint64_t)(byte & 0x7f) << shift;
-		if (!(byte & 0x80)) {
-			*out = v;
-			return 0;
-		}
-	}
-	return -1;
-}
-
 enum {
-	Y_SYNC = 0,
-	Y_AWARENESS = 1,
-	Y_STEP1 = 0,
-	Y_STEP2 = 1,
-	Y_UPDATE = 2,
 	Y_INFO_ORIGIN = 0x80,
+	Y_INFO_RIGHT_ORIGIN = 0x40,
+	Y_INFO_PARENT_SUB = 0x20,
 	Y_CONTENT_STRING = 4,
 };
 
-void
-ld_frame_edit(struct ld_buf *b, uint32_t client, uint64_t *clock, const char *root,
+enum tc_err
+ld_frame_edit(struct yp_buf *b, uint32_t client, uint64_t *clock, const char *root,
     const char *text, size_t n)
 {
-	uint8_t tmp[512];
-	struct ld_buf u = {tmp, 0, sizeof(tmp), 0};
+	struct yp_buf u;
+	enum tc_err rv;
 
-	ld_put_varuint(&u, 1); /* clients */
-	ld_put_varuint(&u, 1); /* structs of this client */
-	ld_put_varuint(&u, client);
-	ld_put_varuint(&u, *clock);
-	if (*clock > 0) {
-		uint8_t info = Y_CONTENT_STRING | Y_INFO_ORIGIN;
-		ld_put_bytes(&u, &info, 1);
-		ld_put_varuint(&u, client);
-		ld_put_varuint(&u, *clock - 1);
-	} else {
-		uint8_t info = Y_CONTENT_STRING;
-		ld_put_bytes(&u, &info, 1);
-		ld_put_varuint(&u, 1); /* parent is a root type, by name */
-		ld_put_varstring(&u, root, strlen(root));
+	yp_buf_init(&u, 1024);
+	rv = yp_write_var_uint(&u, 1); /* clients */
+	if (rv == TC_OK)
+		rv = yp_write_var_uint(&u, 1); /* structs of this client */
+	if (rv == TC_OK)
+		rv = yp_write_var_uint(&u, client);
+	if (rv == TC_OK)
+		rv = yp_write_var_uint(&u, *clock);
+	if (rv == TC_OK && *clock > 0) {
+		rv = yp_write_u8(&u, Y_CONTENT_STRING | Y_INFO_ORIGIN);
+		if (rv == TC_OK)
+			rv = yp_write_var_uint(&u, client);
+		if (rv == TC_OK)
+			rv = yp_write_var_uint(&u, *clock - 1);
+	} else if (rv == TC_OK) {
+		rv = yp_write_u8(&u, Y_CONTENT_STRING);
+		if (rv == TC_OK)
+			rv = yp_write_var_uint(&u, 1); /* the parent is a root type, by name */
+		if (rv == TC_OK)
+			rv = yp_write_var_bytes(&u, root, strlen(root));
 	}
-	ld_put_varstring(&u, text, n);
-	ld_put_varuint(&u, 0); /* empty delete set */
-	*clock += n;
-
-	ld_put_varuint(b, Y_SYNC);
-	ld_put_varuint(b, Y_UPDATE);
-	ld_put_varuint(b, u.len);
-	ld_put_bytes(b, u.p, u.len);
-	if (u.overflow)
-		b->overflow = 1;
+	if (rv == TC_OK)
+		rv = yp_write_var_bytes(&u, text, n);
+	if (rv == TC_OK)
+		rv = yp_write_var_uint(&u, 0); /* empty delete set */
+	if (rv == TC_OK)
+		rv = yp_frame_sync_encode(b, YP_SYNC_UPDATE, u.data, u.len);
+	if (rv == TC_OK)
+		*clock += n;
+	yp_buf_fini(&u);
+	return rv;
 }
 
-void
-ld_frame_step1_empty(struct ld_buf *b)
+enum tc_err
+ld_frame_awareness(struct yp_buf *b, uint32_t client, uint64_t clock, const char *json)
 {
-	ld_put_varuint(b, Y_SYNC);
-	ld_put_varuint(b, Y_STEP1);
-	ld_put_varuint(b, 1); /* state vector bytes */
-	ld_put_varuint(b, 0); /* no clients */
+	struct yp_awareness_entry e = {client, clock, json, strlen(json)};
+	struct yp_buf a;
+	enum tc_err rv;
+
+	yp_buf_init(&a, 1024);
+	rv = yp_awareness_encode(&a, &e, 1);
+	if (rv == TC_OK)
+		rv = yp_frame_awareness_encode(b, a.data, a.len);
+	yp_buf_fini(&a);
+	return rv;
 }
 
-void
-ld_frame_step2_empty(struct ld_buf *b)
+static int
+skip_id(struct yp_reader *r)
 {
-	ld_put_varuint(b, Y_SYNC);
-	ld_put_varuint(b, Y_STEP2);
-	ld_put_varuint(b, 2); /* update bytes */
-	ld_put_varuint(b, 0); /* no structs */
-	ld_put_varuint(b, 0); /* no deletes */
+	uint64_t v;
+	return yp_read_var_uint(r, &v) == TC_OK && yp_read_var_uint(r, &v) == TC_OK ? 0 : -1;
 }
 
-void
-ld_frame_awareness(struct ld_buf *b, uint32_t client, uint64_t clock, const char *json)
+static int
+skip_string(struct yp_reader *r)
 {
-	uint8_t tmp[512];
-	struct ld_buf a = {tmp, 0, sizeof(tmp), 0};
-
-	ld_put_varuint(&a, 1);
-	ld_put_varuint(&a, client);
-	ld_put_varuint(&a, clock);
-	ld_put_varstring(&a, json, strlen(json));
-	ld_put_varuint(b, Y_AWARENESS);
-	ld_put_varuint(b, a.len);
-	ld_put_bytes(b, a.p, a.len);
-	if (a.overflow)
-		b->overflow = 1;
+	const uint8_t *s;
+	size_t n;
+	return yp_read_var_bytes(r, &s, &n) == TC_OK ? 0 : -1;
 }
 
 int
 ld_update_probe(const uint8_t *p, size_t len, uint32_t *client, const char **text, size_t *textlen)
 {
-	size_t pos = 0;
-	uint64_t nclients, nstructs, cl, clock, v;
+	struct yp_reader r;
+	uint64_t nclients, nstructs, cl, clock, parent;
+	uint8_t info;
 
-	if (ld_get_varuint(p, len, &pos, &nclients) || nclients < 1 ||
-	    ld_get_varuint(p, len, &pos, &nstructs) || nstructs < 1 ||
-	    ld_get_varuint(p, len, &pos, &cl) || ld_get_varuint(p, len, &pos, &clock) || pos >= len)
+	yp_reader_init(&r, p, len);
+	if (yp_read_var_uint(&r, &nclients) || nclients < 1 || yp_read_var_uint(&r, &nstructs) ||
+	    nstructs < 1 || yp_read_var_uint(&r, &cl) || yp_read_var_uint(&r, &clock) ||
+	    yp_read_u8(&r, &info) || (info & 0x1f) != Y_CONTENT_STRING)
 		return -1;
-	uint8_t info = p[pos++];
-	if ((info & 0x1f) != Y_CONTENT_STRING)
+	if ((info & Y_INFO_ORIGIN) && skip_id(&r) != 0)
 		return -1;
-	if (info & Y_INFO_ORIGIN) {
-		if (ld_get_varuint(p, len, &pos, &v) || ld_get_varuint(p, len, &pos, &v))
+	if ((info & Y_INFO_RIGHT_ORIGIN) && skip_id(&r) != 0)
+		return -1;
+	if (!(info & (Y_INFO_ORIGIN | Y_INFO_RIGHT_ORIGIN))) {
+		if (yp_read_var_uint(&r, &parent) != TC_OK)
+			return -1;
+		if ((parent == 1 ? skip_string(&r) : skip_id(&r)) != 0)
+			return -1;
+		if ((info & Y_INFO_PARENT_SUB) && skip_string(&r) != 0)
 			return -1;
 	}
-	if (info & 0x40) {
-		if (ld_get_varuint(p, len, &pos, &v) || ld_get_varuint(p, len, &pos, &v))
-			return -1;
-	}
-	if (!(info & (Y_INFO_ORIGIN | 0x40))) {
-		if (ld_get_varuint(p, len, &pos, &v))
-			return -1;
-		if (v == 1) {
-			if (ld_get_varuint(p, len, &pos, &v) || v > len - pos)
-				return -1;
-			pos += v;
-		} else if (ld_get_varuint(p, len, &pos, &v) || ld_get_varuint(p, len, &pos, &v)) {
-			return -1;
-		}
-		if (info & 0x20) {
-			if (ld_get_varuint(p, len, &pos, &v) || v > len - pos)
-				return -1;
-			pos += v;
-		}
-	}
-	if (ld_get_varuint(p, len, &pos, &v) || v > len - pos)
+	const uint8_t *s;
+	if (yp_read_var_bytes(&r, &s, textlen) != TC_OK)
 		return -1;
 	*client = (uint32_t)cl;
-	*text = (const char *)p + pos;
-	*textlen = (size_t)v;
+	*text = (const char *)s;
 	return 0;
 }

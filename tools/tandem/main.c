@@ -12,7 +12,9 @@ static const struct tandem_cmd commands[] = {
     {"bench", "run a benchmark and print figures beside its baseline", tandem_cmd_bench},
     {"doctor", "report what this host supports (sandbox level, services)", tandem_cmd_doctor},
     {"version", "print the version", tandem_cmd_version},
+#ifdef TANDEM_HAVE_ACTORS
     {"load", "drive a room server with simulated users", tandem_cmd_load},
+#endif
 #ifdef TANDEM_HAVE_SANDBOX
     {"judge", "judge a submission against a problem (the judge contract)", tandem_cmd_judge},
     {"problem", "validate problem folders", tandem_cmd_problem},

@@ -268,9 +268,7 @@ Test(gateway_jwt, auth_service_takes_jwts_from_jwks_file)
 	const char *kids[1] = {"e1"};
 	char *doc = gwt_jwks(keys, kids, 1);
 	snprintf(path, sizeof(path), "%s/jwks.json", dir);
-	FILE *f = fopen(path, "w");
-	fputs(doc, f);
-	fclose(f);
+	xt_write_file(NULL, path, doc);
 	free(doc);
 
 	struct gw_auth_config cfg = {.guest_secret = "x",

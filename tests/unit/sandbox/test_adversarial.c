@@ -119,15 +119,6 @@ bind_udp(int *port)
 	return fd;
 }
 
-static void
-write_text(const char *path, const char *text)
-{
-	FILE *f = fopen(path, "w");
-	cr_assert(f != NULL, "%s", path);
-	fputs(text, f);
-	fclose(f);
-}
-
 static bool
 status_expected(const char *expect, enum sbx_status got)
 {
@@ -175,9 +166,9 @@ ParameterizedTest(
 	mkdir(other, 0755);
 	mkdir(canary, 0755);
 	snprintf(file, sizeof(file), "%s/solution.py", other);
-	write_text(file, "# " OTHER_SECRET "\n");
+	xt_write_file(NULL, file, "# " OTHER_SECRET "\n");
 	snprintf(file, sizeof(file), "%s/canary", canary);
-	write_text(file, CANARY_TEXT);
+	xt_write_file(NULL, file, CANARY_TEXT);
 	int tport, uport;
 	int tfd = listen_tcp(&tport), ufd = bind_udp(&uport);
 	char tp[16], up[16];

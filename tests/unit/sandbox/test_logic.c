@@ -298,17 +298,6 @@ Test(sandbox_logic, cgroup_layout_without_cgroups_is_unsupported)
 
 /* ---- problem folders --------------------------------------------------------------- */
 
-static void
-put(const char *dir, const char *name, const char *text)
-{
-	char path[4096];
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	FILE *f = fopen(path, "w");
-	cr_assert(f != NULL, "%s", path);
-	fputs(text, f);
-	fclose(f);
-}
-
 static char *
 good_problem(void)
 {
@@ -320,14 +309,15 @@ good_problem(void)
 	mkdir(sub, 0755);
 	snprintf(sub, sizeof(sub), "%s/tests/hidden", d);
 	mkdir(sub, 0755);
-	put(d, "problem.json",
+	xt_write_file(d, "problem.json",
 	    "{\"slug\":\"p\",\"title\":\"P\",\"style\":\"function\","
 	    "\"entry\":{\"class\":\"Solution\",\"method\":\"f\"},"
 	    "\"limits\":{\"time_ms\":1000,\"mem_mb\":64},\"compare\":\"exact\",\"checker\":false}");
-	put(d, "reference.py", "class Solution:\n    def f(self, x):\n        return x\n");
-	put(d, "gen.py", "def gen(n, seed):\n    return [n]\n");
-	put(d, "tests/public/01-a.json", "{\"name\":\"a\",\"input\":[1],\"expected\":1}");
-	put(d, "tests/hidden/01-b.json", "{\"name\":\"b\",\"input\":[2],\"expected\":2}");
+	xt_write_file(
+	    d, "reference.py", "class Solution:\n    def f(self, x):\n        return x\n");
+	xt_write_file(d, "gen.py", "def gen(n, seed):\n    return [n]\n");
+	xt_write_file(d, "tests/public/01-a.json", "{\"name\":\"a\",\"input\":[1],\"expected\":1}");
+	xt_write_file(d, "tests/hidden/01-b.json", "{\"name\":\"b\",\"input\":[2],\"expected\":2}");
 	return d;
 }
 
@@ -336,7 +326,7 @@ expect_malformed(const char *file, const char *text, const char *needle)
 {
 	char *d = good_problem();
 	if (text)
-		put(d, file, text);
+		xt_write_file(d, file, text);
 	else {
 		char path[4096];
 		snprintf(path, sizeof(path), "%s/%s", d, file);
