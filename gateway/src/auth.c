@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "core/log.h"
@@ -358,9 +359,24 @@ struct gw_auth {
 	char *issuer;
 	char *audience;
 	unsigned leeway_s;
-	pthread_mutex_t lock; /* guards jwks */
+	unsigned refresh_s, min_gap_s;
+	pthread_mutex_t lock; /* guards jwks and the watcher's fields below */
 	struct gw_jwks *jwks; /* NULL: no JWT provider */
+	/* the JWKS watcher (gw_auth_watch) */
+	pthread_cond_t wake; /* CLOCK_MONOTONIC */
+	pthread_t watcher;
+	bool watching, stop, asked;
+	uint64_t last_fetch_ms; /* when the last fetch started (monotonic) */
+	struct gw_auth_stats stats;
 };
+
+static uint64_t
+mono_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
 
 static char *
 dup_or_null(const char *s)
@@ -468,6 +484,13 @@ gw_auth_new(const struct gw_auth_config *cfg, const char *data_dir, struct gw_au
 	if (a == NULL)
 		return TC_ENOMEM;
 	pthread_mutex_init(&a->lock, NULL);
+	pthread_condattr_t ca;
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&a->wake, &ca);
+	pthread_condattr_destroy(&ca);
+	a->refresh_s = cfg->jwks_refresh_s ? cfg->jwks_refresh_s : 600;
+	a->min_gap_s = cfg->jwks_min_gap_s ? cfg->jwks_min_gap_s : 30;
 	a->guest_disabled = cfg->guest_disabled;
 	a->ttl_s = cfg->guest_ttl_s ? cfg->guest_ttl_s : GUEST_TTL_DEFAULT;
 	a->leeway_s = cfg->leeway_s ? cfg->leeway_s : 60;
@@ -503,7 +526,15 @@ gw_auth_free(struct gw_auth *a)
 {
 	if (a == NULL)
 		return;
+	pthread_mutex_lock(&a->lock);
+	bool joined = a->watching;
+	a->stop = true;
+	pthread_cond_signal(&a->wake);
+	pthread_mutex_unlock(&a->lock);
+	if (joined)
+		pthread_join(a->watcher, NULL);
 	gw_jwks_unref(a->jwks);
+	pthread_cond_destroy(&a->wake);
 	pthread_mutex_destroy(&a->lock);
 	free(a->jwks_url);
 	free(a->issuer);
@@ -538,14 +569,92 @@ gw_auth_refresh(struct gw_auth *a)
 
 	if (a->jwks_url == NULL)
 		return TC_OK;
-	if ((rv = gw__jwks_fetch(a->jwks_url, &text, &len)) != TC_OK)
-		return rv;
-	rv = gw_auth_set_jwks(a, text, len);
-	free(text);
-	if (rv != TC_OK)
-		tc_log(TC_LOG_WARN, "gateway", "JWKS from %s refused: %s", a->jwks_url,
-		    tc_strerror(rv));
+	if ((rv = gw__jwks_fetch(a->jwks_url, &text, &len)) == TC_OK) {
+		rv = gw_auth_set_jwks(a, text, len);
+		free(text);
+		if (rv != TC_OK)
+			tc_log(TC_LOG_WARN, "gateway", "JWKS from %s refused: %s", a->jwks_url,
+			    tc_strerror(rv));
+	}
+	pthread_mutex_lock(&a->lock);
+	if (rv == TC_OK)
+		a->stats.fetches++;
+	else
+		a->stats.fetch_failures++;
+	pthread_mutex_unlock(&a->lock);
 	return rv;
+}
+
+static void *
+watch_main(void *arg)
+{
+	struct gw_auth *a = arg;
+
+	pthread_mutex_lock(&a->lock);
+	while (!a->stop) {
+		uint64_t due = a->last_fetch_ms + (uint64_t)a->refresh_s * 1000;
+		if (!a->asked && mono_ms() < due) {
+			struct timespec ts = {(time_t)(due / 1000), (long)(due % 1000) * 1000000};
+			pthread_cond_timedwait(&a->wake, &a->lock, &ts);
+			continue;
+		}
+		a->asked = false;
+		a->last_fetch_ms = mono_ms();
+		pthread_mutex_unlock(&a->lock);
+		gw_auth_refresh(a);
+		pthread_mutex_lock(&a->lock);
+	}
+	pthread_mutex_unlock(&a->lock);
+	return NULL;
+}
+
+enum tc_err
+gw_auth_watch(struct gw_auth *a)
+{
+	enum tc_err rv = TC_OK;
+
+	if (a->jwks_url == NULL)
+		return TC_OK;
+	pthread_mutex_lock(&a->lock);
+	if (a->watching) {
+		rv = TC_ESTATE;
+	} else {
+		a->last_fetch_ms = mono_ms();
+		if (pthread_create(&a->watcher, NULL, watch_main, a) != 0)
+			rv = TC_ENOMEM;
+		else
+			a->watching = true;
+	}
+	pthread_mutex_unlock(&a->lock);
+	return rv;
+}
+
+void
+gw_auth_stats_get(struct gw_auth *a, struct gw_auth_stats *out)
+{
+	pthread_mutex_lock(&a->lock);
+	*out = a->stats;
+	pthread_mutex_unlock(&a->lock);
+}
+
+/* ask_fetch: a token named a key we lack; wake the watcher unless it
+ * fetched (or was asked) within the last min_gap_s.  Blocks: no. */
+static void
+ask_fetch(struct gw_auth *a)
+{
+	pthread_mutex_lock(&a->lock);
+	if (a->watching && !a->stop) {
+		uint64_t now = mono_ms();
+		if (a->asked || now < a->last_fetch_ms + (uint64_t)a->min_gap_s * 1000) {
+			a->stats.early_dropped++;
+		} else {
+			a->asked = true;
+			a->last_fetch_ms = now;
+			a->stats.early_asked++;
+			pthread_cond_signal(&a->wake);
+		}
+	}
+	pthread_mutex_unlock(&a->lock);
 }
 
 bool
@@ -580,11 +689,15 @@ gw_auth_verify(struct gw_auth *a, const char *token, size_t len, int64_t now,
 	pthread_mutex_unlock(&a->lock);
 	if (ks == NULL) {
 		*why = GW_AUTH_DISABLED;
+		if (a->jwks_url != NULL)
+			ask_fetch(a); /* the first fetch failed: try again, gently */
 		return TC_EAUTH;
 	}
 	struct gw_jwt_policy pol = {a->issuer, a->audience, a->leeway_s};
 	enum tc_err rv = gw_jwt_verify(ks, token, len, &pol, now, out, why);
 	gw_jwks_unref(ks);
+	if (rv != TC_OK && *why == GW_AUTH_KEY && a->jwks_url != NULL)
+		ask_fetch(a); /* perhaps a rotated key */
 	return rv;
 }
 

@@ -991,6 +991,8 @@ gw_server_start(struct gw_server *s)
 	if (s->cfg.auth.jwks_url != NULL && gw_auth_refresh(s->auth) != TC_OK)
 		tc_log(TC_LOG_WARN, "gateway",
 		    "JWKS URL unreachable at start: JWTs refused until it is");
+	if (gw_auth_watch(s->auth) == TC_ENOMEM)
+		return TC_ENOMEM;
 	lws_set_log_level(LLL_ERR, lws_log_emit);
 	memset(&info, 0, sizeof(info));
 	info.port = s->cfg.port;

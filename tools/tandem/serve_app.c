@@ -63,6 +63,9 @@ serve_app_usage(FILE *f)
 	    "  --origin URL       an allowed browser Origin (repeatable; default same host)\n"
 	    "  --jwks-file PATH   accept JWTs signed by these keys\n"
 	    "  --jwks-url URL     ... or by the keys at this URL\n"
+	    "  --jwks-refresh S   fetch the URL again every S seconds (default 600; a\n"
+	    "                     token naming an unknown key fetches early, at most\n"
+	    "                     every 30 s)\n"
 	    "  --issuer ISS       required JWT issuer\n"
 	    "  --audience AUD     required JWT audience\n"
 	    "  --guests on|off    guest sign-in (default on)\n"
@@ -103,6 +106,13 @@ serve_app_option(struct serve_app_opts *o, const char *a, const char *v)
 		o->jwks_file = v;
 	} else if (strcmp(a, "--jwks-url") == 0) {
 		o->jwks_url = v;
+	} else if (strcmp(a, "--jwks-refresh") == 0) {
+		unsigned long n = strtoul(v, &end, 10);
+		if (*end != '\0' || n < 10 || n > 86400) {
+			fprintf(stderr, "tandem serve: --jwks-refresh is 10..86400 seconds\n");
+			return -1;
+		}
+		o->jwks_refresh = (unsigned)n;
 	} else if (strcmp(a, "--issuer") == 0) {
 		o->issuer = v;
 	} else if (strcmp(a, "--audience") == 0) {
@@ -219,6 +229,7 @@ serve_app_start(
 	cfg.norigins = o->norigins;
 	cfg.auth.jwks_file = o->jwks_file;
 	cfg.auth.jwks_url = o->jwks_url;
+	cfg.auth.jwks_refresh_s = o->jwks_refresh;
 	cfg.auth.issuer = o->issuer;
 	cfg.auth.audience = o->audience;
 	cfg.auth.guest_disabled = !o->guests;

@@ -26,6 +26,7 @@ struct serve_app_opts {
 	size_t norigins;       /* --origin (repeatable) */
 	const char *jwks_file; /* --jwks-file */
 	const char *jwks_url;  /* --jwks-url */
+	unsigned jwks_refresh; /* --jwks-refresh seconds, 0 = gateway default (600) */
 	const char *issuer;    /* --issuer */
 	const char *audience;  /* --audience */
 	int guests;            /* --guests on|off, default on */

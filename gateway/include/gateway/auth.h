@@ -15,8 +15,17 @@
  *
  * Thread: every function is safe from any thread; a struct gw_auth may be
  * shared (its key set is swapped under a lock by gw_auth_set_jwks).
- * Blocks: only gw_auth_new (reads or creates the key file) and
- * gw_auth_refresh (fetches a JWKS URL) block.
+ * Blocks: only gw_auth_new (reads or creates the key file),
+ * gw_auth_refresh (fetches a JWKS URL) and gw_auth_free (joins the
+ * watcher) block.
+ *
+ * Key rotation: identity providers publish a new key in their JWKS before
+ * they sign with it, and drop old keys later.  With a URL, gw_auth_watch
+ * runs one thread that fetches it every jwks_refresh_s; a token naming a
+ * key the set lacks (or any JWT while no set could be fetched yet) asks
+ * that thread for an early fetch, at most once per jwks_min_gap_s, so a
+ * burst of forged kids cannot make the gateway hammer the provider.  The
+ * token that asked is refused; its client's retry finds the new key.
  */
 #ifndef GATEWAY_AUTH_H
 #define GATEWAY_AUTH_H
@@ -144,7 +153,9 @@ struct gw_auth_config {
 	bool guest_disabled;      /* refuse guest sign-in (JWT only) */
 	unsigned guest_ttl_s;     /* guest token lifetime; 0: 7 days */
 	const char *jwks_file;    /* JWKS file, or NULL */
-	const char *jwks_url;     /* JWKS URL (fetched at start), or NULL */
+	const char *jwks_url;     /* JWKS URL (fetched at start, then watched), or NULL */
+	unsigned jwks_refresh_s;  /* the URL is fetched again this often; 0: 600 */
+	unsigned jwks_min_gap_s;  /* an unknown key asks for a fetch at most this often; 0: 30 */
 	const char *issuer;       /* JWT iss; NULL: not checked */
 	const char *audience;     /* JWT aud; NULL: not checked */
 	unsigned leeway_s;        /* 0: 60 */
@@ -171,6 +182,23 @@ void gw_auth_free(struct gw_auth *a);
  * Blocks: yes (network).
  */
 enum tc_err gw_auth_refresh(struct gw_auth *a);
+
+/*
+ * gw_auth_watch starts the JWKS watcher thread described above (TC_OK and
+ * nothing started without a URL; TC_ESTATE if already started).  It does
+ * not fetch at once: call gw_auth_refresh first for that.  gw_auth_free
+ * stops it.  Thread: any but the watcher.  Blocks: no.
+ */
+enum tc_err gw_auth_watch(struct gw_auth *a);
+
+/* What the watcher did, for tests and logs. */
+struct gw_auth_stats {
+	uint64_t fetches;        /* fetches that installed a key set (any caller) */
+	uint64_t fetch_failures; /* fetches or documents that failed */
+	uint64_t early_asked;    /* early fetches a token asked for and got */
+	uint64_t early_dropped;  /* ... and did not get (too soon, or one pending) */
+};
+void gw_auth_stats_get(struct gw_auth *a, struct gw_auth_stats *out);
 
 /* gw_auth_set_jwks installs a key set (parsed from json).  Blocks: no. */
 enum tc_err gw_auth_set_jwks(struct gw_auth *a, const char *json, size_t len);
