@@ -69,6 +69,11 @@ struct room_kind {
 	char *runner_name;
 	char *problem;
 	struct room_metrics m;
+	/* Events numbered by this node's rooms and not yet acknowledged by the
+	 * recorder; room_drain waits for zero (signalled under drain_lock). */
+	atomic_size_t unacked;
+	pthread_mutex_t drain_lock;
+	pthread_cond_t drain_cv;
 	struct room_kind *next;
 };
 
@@ -447,12 +452,25 @@ record(struct tc_ctx *ctx, struct room *r, uint16_t type, const void *payload, s
 	p->ts_ms = ts;
 	p->type = type;
 	r->nunacked++;
+	atomic_fetch_add(&r->kind->unacked, 1);
 	r->seq = seq;
 	if (seq_out != NULL)
 		*seq_out = seq;
 	if (!r->resend_armed && send_to_recorder(ctx, r, p, 1) != TC_OK)
 		resend_arm(ctx, r);
 	return TC_OK;
+}
+
+/* unacked_sub: n events of a room were acknowledged, refused for good or
+ * given up; wake room_drain when none are left. */
+static void
+unacked_sub(struct room_kind *k, size_t n)
+{
+	if (n > 0 && atomic_fetch_sub(&k->unacked, n) == n) {
+		pthread_mutex_lock(&k->drain_lock);
+		pthread_cond_broadcast(&k->drain_cv);
+		pthread_mutex_unlock(&k->drain_lock);
+	}
 }
 
 static void
@@ -469,6 +487,7 @@ acked(struct tc_ctx *ctx, struct room *r, uint64_t durable)
 		memmove(r->unacked, r->unacked + k, (r->nunacked - k) * sizeof(*r->unacked));
 		r->nunacked -= k;
 		r->resend_ms = 0;
+		unacked_sub(r->kind, k);
 	}
 	maybe_stop(ctx, r);
 }
@@ -522,6 +541,7 @@ rejected(struct tc_ctx *ctx, struct room *r, uint64_t first, uint64_t last, enum
 		else
 			r->unacked[w++] = r->unacked[i];
 	}
+	unacked_sub(r->kind, r->nunacked - w);
 	r->nunacked = w;
 	maybe_stop(ctx, r);
 }
@@ -1681,6 +1701,7 @@ room_fini(void *state, enum tc_err reason)
 		    tc_errname(reason));
 	for (size_t i = 0; i < r->nunacked; i++)
 		free(r->unacked[i].payload.p);
+	unacked_sub(r->kind, r->nunacked);
 	free(r->unacked);
 	tc_gauge_add(r->m->live, -1);
 	free(r);
@@ -1759,6 +1780,13 @@ room_register(struct tc_node *node, const struct room_config *cfg)
 		free(k);
 		return TC_ENOMEM;
 	}
+	atomic_init(&k->unacked, 0);
+	pthread_mutex_init(&k->drain_lock, NULL);
+	pthread_condattr_t ca;
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&k->drain_cv, &ca);
+	pthread_condattr_destroy(&ca);
 	k->cfg.recorder_name = k->recorder_name;
 	k->cfg.runner_name = k->runner_name;
 	k->cfg.problem = k->problem;
@@ -1802,10 +1830,40 @@ room_unregister(struct tc_node *node)
 	pthread_mutex_unlock(&kinds_lock);
 	if (k == NULL)
 		return;
+	pthread_cond_destroy(&k->drain_cv);
+	pthread_mutex_destroy(&k->drain_lock);
 	free(k->recorder_name);
 	free(k->runner_name);
 	free(k->problem);
 	free(k);
+}
+
+enum tc_err
+room_drain(struct tc_node *node, uint32_t timeout_ms, size_t *left)
+{
+	struct room_kind *k = kind_find(node);
+	struct timespec dl;
+	size_t n = 0;
+
+	if (k != NULL) {
+		clock_gettime(CLOCK_MONOTONIC, &dl);
+		dl.tv_sec += timeout_ms / 1000;
+		dl.tv_nsec += (long)(timeout_ms % 1000) * 1000000;
+		if (dl.tv_nsec >= 1000000000) {
+			dl.tv_sec++;
+			dl.tv_nsec -= 1000000000;
+		}
+		pthread_mutex_lock(&k->drain_lock);
+		while ((n = atomic_load(&k->unacked)) > 0)
+			if (pthread_cond_timedwait(&k->drain_cv, &k->drain_lock, &dl) != 0) {
+				n = atomic_load(&k->unacked);
+				break;
+			}
+		pthread_mutex_unlock(&k->drain_lock);
+	}
+	if (left != NULL)
+		*left = n;
+	return n == 0 ? TC_OK : TC_ETIMEDOUT;
 }
 
 enum tc_err

@@ -294,3 +294,45 @@ Test(room_durable, run_with_real_judge_reaches_both_and_is_recorded, .timeout = 
 	rc_free(a);
 	rc_free(b);
 }
+
+/* A graceful stop: room_drain returns once every numbered event is acked. */
+Test(room_durable, drain_waits_until_every_event_is_durable)
+{
+	struct rc_client *a = joined("ada", "editor");
+	for (int i = 0; i < 3; i++) {
+		size_t len;
+		uint8_t *u = rc_load(files[i], &len);
+		rc_send_sync(node, a, ROOM_SYNC_UPDATE, u, len);
+		free(u);
+	}
+	rc_send_app(node, a, ROOM_FRAME_CHAT, "text", "bye", NULL, NULL);
+	rc_wait(a, ROOM_FRAME_CHAT, -1, 1);
+	size_t left = 99;
+	XT_OK(room_drain(node, RC_DEADLINE_MS, &left));
+	cr_assert_eq(left, 0);
+	/* no waiting here: drained means stored */
+	cr_assert(store_has(&(struct durable){5}), "join, three updates and the chat are stored");
+	node_down();
+	rc_free(a);
+}
+
+/* A recorder that never answers: the drain gives up and says how much. */
+Test(room_durable, drain_reports_events_left_when_the_recorder_is_gone)
+{
+	node_down();
+	struct tc_node_config cfg = {.id = 1, .name = "t1", .workers = 2, .clock = clk};
+	XT_OK(tc_metrics_new(&metrics));
+	cfg.metrics = metrics;
+	XT_OK(tc_node_new(&cfg, &node));
+	XT_OK(tc_node_start(node));
+	struct room_config rc = {.store = st, .recorder_name = "recorder/nobody"};
+	XT_OK(room_register(node, &rc));
+	struct rc_client *a = joined("ada", "editor");
+	rc_send_app(node, a, ROOM_FRAME_CHAT, "text", "lost?", NULL, NULL);
+	rc_wait(a, ROOM_FRAME_CHAT, -1, 1);
+	size_t left = 0;
+	XT_ERR(room_drain(node, 200, &left), TC_ETIMEDOUT);
+	cr_assert_eq(left, 2, "the join and the chat wait (got %zu)", left);
+	node_down();
+	rc_free(a);
+}

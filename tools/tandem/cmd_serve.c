@@ -98,7 +98,7 @@ static int
 stop_app_and_nodes(struct serve_app *app, struct tc_node **nodes, size_t n)
 {
 	int status = TANDEM_EXIT_OK;
-	serve_app_stop_http(app);
+	serve_app_stop_http(app, nodes[0]);
 	for (size_t i = 0; i < n; i++) {
 		struct tc_shutdown_report rep;
 		tc_node_stop(nodes[i], 5000, &rep);

@@ -248,10 +248,21 @@ serve_app_start(
 }
 
 void
-serve_app_stop_http(struct serve_app *app)
+serve_app_stop_http(struct serve_app *app, struct tc_node *gw)
 {
-	if (app != NULL)
-		gw_server_stop(app->gw);
+	if (app == NULL)
+		return;
+	gw_server_stop(app->gw);
+#ifdef TANDEM_HAVE_ACTORS
+	size_t left = 0;
+	if (app->rooms && room_drain(gw, 5000, &left) != TC_OK)
+		tc_log(TC_LOG_WARN, "serve",
+		    "stopping with %zu room events the recorder has not acknowledged", left);
+	else if (app->rooms)
+		tc_log(TC_LOG_INFO, "serve", "rooms drained: every event is durable");
+#else
+	(void)gw;
+#endif
 }
 
 void

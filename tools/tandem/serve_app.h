@@ -55,8 +55,12 @@ void serve_app_usage(FILE *f);
 int serve_app_start(
     const struct serve_app_opts *o, struct tc_node *gw, struct tc_node *rn, struct serve_app **out);
 
-/* serve_app_stop_http stops the gateway (before the nodes stop). */
-void serve_app_stop_http(struct serve_app *app);
+/*
+ * serve_app_stop_http stops the gateway, then waits (up to 5 s) for the
+ * rooms on gw to have every event acknowledged by the recorder, so a
+ * graceful stop loses nothing in flight.  Call before the nodes stop.
+ */
+void serve_app_stop_http(struct serve_app *app, struct tc_node *gw);
 
 /* serve_app_free releases the rest (after the nodes stopped). */
 void serve_app_free(struct serve_app *app, struct tc_node *gw);

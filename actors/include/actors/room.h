@@ -84,6 +84,17 @@ enum tc_err room_register(struct tc_node *node, const struct room_config *cfg);
 void room_unregister(struct tc_node *node);
 
 /*
+ * room_drain waits up to timeout_ms until every event the node's rooms
+ * numbered has been acknowledged by the recorder: a graceful stop calls it
+ * after the gateway stopped taking input and before tc_node_stop, so
+ * nothing a client saw acknowledged-in-flight is cut off.  TC_OK when none
+ * are left (also for a node without rooms), TC_ETIMEDOUT otherwise; *left
+ * (may be NULL) gets the events still waiting.  Thread: not a room's.
+ * Blocks: yes.
+ */
+enum tc_err room_drain(struct tc_node *node, uint32_t timeout_ms, size_t *left);
+
+/*
  * Recorded event payloads (msgpack maps), for tests and readers of the
  * timeline.  room_update_event_decode extracts the Yjs update (borrowing
  * payload) and the user who sent it (user: ST_ID_MAX + 1 bytes).
