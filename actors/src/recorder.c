@@ -74,6 +74,8 @@ struct rec {
 	struct recorder_config cfg;
 	struct rroom *rooms;
 	size_t nrooms, roomcap;
+	uint32_t *index;  /* open addressing by id hash: room index + 1, 0 empty */
+	size_t index_cap; /* a power of two, at least twice nrooms */
 	size_t buffered, buffered_bytes;
 	struct job *job;
 	bool timer_armed, retry_armed, failing;
@@ -252,13 +254,56 @@ recorder_reject_decode(
 
 /* ---- rooms and the buffer ----------------------------------------------- */
 
+static uint64_t
+id_hash(const char *id)
+{
+	uint64_t h = 1469598103934665603u; /* FNV-1a */
+	for (; *id != '\0'; id++)
+		h = (h ^ (uint8_t)*id) * 1099511628211u;
+	return h;
+}
+
+/* index_put records room i in an index with room for it. */
+static void
+index_put(uint32_t *index, size_t cap, const char *id, size_t i)
+{
+	size_t h = (size_t)id_hash(id) & (cap - 1);
+	while (index[h] != 0)
+		h = (h + 1) & (cap - 1);
+	index[h] = (uint32_t)(i + 1);
+}
+
+/* index_grow makes room for one more room (rebuilding at twice the size). */
+static bool
+index_grow(struct rec *r)
+{
+	if (2 * (r->nrooms + 1) <= r->index_cap)
+		return true;
+	size_t cap = r->index_cap ? r->index_cap * 2 : 16;
+	uint32_t *ix = calloc(cap, sizeof(*ix));
+	if (ix == NULL)
+		return false;
+	for (size_t i = 0; i < r->nrooms; i++)
+		index_put(ix, cap, r->rooms[i].id, i);
+	free(r->index);
+	r->index = ix;
+	r->index_cap = cap;
+	return true;
+}
+
 static struct rroom *
 room_get(struct rec *r, const char *id)
 {
-	for (size_t i = 0; i < r->nrooms; i++) {
-		if (strcmp(r->rooms[i].id, id) == 0)
-			return &r->rooms[i];
+	if (r->index_cap > 0) {
+		size_t h = (size_t)id_hash(id) & (r->index_cap - 1);
+		for (; r->index[h] != 0; h = (h + 1) & (r->index_cap - 1)) {
+			struct rroom *rm = &r->rooms[r->index[h] - 1];
+			if (strcmp(rm->id, id) == 0)
+				return rm;
+		}
 	}
+	if (r->nrooms >= UINT32_MAX - 1 || !index_grow(r))
+		return NULL;
 	if (r->nrooms == r->roomcap) {
 		size_t cap = r->roomcap ? r->roomcap * 2 : 8;
 		struct rroom *g = realloc(r->rooms, cap * sizeof(*g));
@@ -267,9 +312,11 @@ room_get(struct rec *r, const char *id)
 		r->rooms = g;
 		r->roomcap = cap;
 	}
-	struct rroom *rm = &r->rooms[r->nrooms++];
+	struct rroom *rm = &r->rooms[r->nrooms];
 	memset(rm, 0, sizeof(*rm));
 	snprintf(rm->id, sizeof(rm->id), "%s", id);
+	index_put(r->index, r->index_cap, rm->id, r->nrooms);
+	r->nrooms++;
 	return rm;
 }
 
@@ -282,7 +329,7 @@ room_push(struct rroom *rm, const struct pev *e)
 			rm->head = 0;
 		}
 		if (rm->n == rm->cap) {
-			size_t cap = rm->cap ? rm->cap * 2 : 64;
+			size_t cap = rm->cap ? rm->cap * 2 : 8;
 			struct pev *g = realloc(rm->q, cap * sizeof(*g));
 			if (g == NULL)
 				return false;
@@ -308,6 +355,11 @@ room_pop(struct rec *r, struct rroom *rm, size_t k)
 	rm->n -= k;
 	if (rm->n == 0)
 		rm->head = 0;
+	if (rm->n == 0 && rm->inflight == 0 && rm->cap > 64) { /* a burst is over */
+		free(rm->q);
+		rm->q = NULL;
+		rm->cap = 0;
+	}
 }
 
 static void
@@ -493,8 +545,8 @@ job_done(struct tc_ctx *ctx, struct rec *r)
 			rm->durable = j->b[i].evs[k - 1].seq;
 			if (j->compact[i])
 				rm->rows = 0;
-			room_pop(r, rm, k);
 			rm->inflight = 0;
+			room_pop(r, rm, k);
 			tc_counter_add(r->m_committed, k);
 			send_reply(ctx, rm->owner, RECORDER_MSG_ACK, rm->id, rm->durable, 0, 0, 2);
 		}
@@ -740,6 +792,7 @@ rec_fini(void *state, enum tc_err reason)
 		free(rm->q);
 	}
 	free(r->rooms);
+	free(r->index);
 	free(r);
 }
 

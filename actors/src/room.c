@@ -13,9 +13,11 @@
  *   room is LIVE at once.  The load job is reference counted so a room
  *   stopped mid-load never frees memory the pool still writes.
  * - The update log holds each accepted update as the SYNC update frame the
- *   room sends (built once), so answering a step 1 is a loop of sends.  The
- *   room never merges or applies updates: it validates their structure
- *   (yproto) and keeps them in arrival order (ADR-0040).
+ *   room relays (built once).  The room never applies updates: it validates
+ *   their structure (yproto) and keeps them in arrival order (ADR-0040),
+ *   and compacts the log by merging it structurally into one update
+ *   (yp_update_merge, ADR-0043) when a member joins and as it grows, so a
+ *   joiner gets one step 2 and the room's real state vector.
  * - Durability (ADR-0041): every event gets the next seq and goes to the
  *   recorder; a copy waits in `unacked` until RECORDER_MSG_ACK covers it.
  *   Refusals other than malformed-input are resent with backoff.  The
@@ -105,8 +107,8 @@ struct member {
 	char user[ST_ID_MAX + 1];
 	char name[ST_NAME_MAX + 1];
 	bool editor;
-	struct aw_entry aw[MAX_AW_PER_MEMBER];
-	size_t naw;
+	struct aw_entry *aw; /* grows to MAX_AW_PER_MEMBER (usually one) */
+	size_t naw, awcap;
 };
 
 struct known {
@@ -168,12 +170,15 @@ struct room {
 
 	struct member *members;
 	size_t nmembers, memcap;
-	struct known known[MAX_KNOWN];
-	size_t nknown;
+	struct known *known; /* grows to MAX_KNOWN */
+	size_t nknown, knowncap;
 
 	struct bytes *log;
 	size_t nlog, logcap, log_bytes;
-	struct bytes chat[ROOM_CHAT_HISTORY];
+	size_t log_compacted; /* nlog after the last compaction attempt */
+	struct bytes sv;      /* the log's state vector, when sv_valid */
+	bool sv_valid;        /* the log is one merged entry, sv its state vector */
+	struct bytes *chat;   /* ROOM_CHAT_HISTORY slots, made by the first chat */
 	size_t chat_head, nchat;
 	struct bytes last_verdict;
 
@@ -371,6 +376,16 @@ known_get(struct room *r, const char *user, bool add)
 		    (r->nknown - drop - 1) * sizeof(r->known[0]));
 		r->nknown--;
 	}
+	if (r->nknown == r->knowncap) {
+		size_t ncap = r->knowncap > 0 ? r->knowncap * 2 : 2;
+		if (ncap > MAX_KNOWN)
+			ncap = MAX_KNOWN;
+		struct known *n = realloc(r->known, ncap * sizeof(*n));
+		if (n == NULL)
+			return NULL;
+		r->known = n;
+		r->knowncap = ncap;
+	}
 	struct known *k = &r->known[r->nknown++];
 	memset(k, 0, sizeof(*k));
 	snprintf(k->user, sizeof(k->user), "%s", user);
@@ -437,7 +452,7 @@ record(struct tc_ctx *ctx, struct room *r, uint16_t type, const void *payload, s
 		return TC_OK;
 	}
 	if (r->nunacked == r->unackcap) {
-		size_t ncap = r->unackcap > 0 ? r->unackcap * 2 : 64;
+		size_t ncap = r->unackcap > 0 ? r->unackcap * 2 : 8;
 		struct pending *n = realloc(r->unacked, ncap * sizeof(*n));
 		if (n == NULL)
 			return TC_ENOMEM;
@@ -488,6 +503,11 @@ acked(struct tc_ctx *ctx, struct room *r, uint64_t durable)
 		r->nunacked -= k;
 		r->resend_ms = 0;
 		unacked_sub(r->kind, k);
+		if (r->nunacked == 0 && r->unackcap > 64) { /* a burst is over: give it back */
+			free(r->unacked);
+			r->unacked = NULL;
+			r->unackcap = 0;
+		}
 	}
 	maybe_stop(ctx, r);
 }
@@ -655,7 +675,9 @@ aw_clear(struct member *m)
 {
 	for (size_t k = 0; k < m->naw; k++)
 		free(m->aw[k].state);
-	m->naw = 0;
+	free(m->aw);
+	m->aw = NULL;
+	m->naw = m->awcap = 0;
 }
 
 /* remove_member tells the others it left (awareness removal, state). */
@@ -799,6 +821,10 @@ refuse_join(struct tc_ctx *ctx, struct room *r, struct tc_addr who, const char *
 	tc_counter_add(r->m->refused, 1);
 }
 
+static bool log_compact(struct room *r);
+static void send_step2(
+    struct tc_ctx *ctx, struct room *r, struct member *m, const uint8_t *have, size_t have_len);
+
 static void
 on_join(struct tc_ctx *ctx, struct room *r, const struct tc_msg *msg)
 {
@@ -843,7 +869,7 @@ on_join(struct tc_ctx *ctx, struct room *r, const struct tc_msg *msg)
 		return;
 	}
 	if (r->nmembers == r->memcap) {
-		size_t ncap = r->memcap > 0 ? r->memcap * 2 : 4;
+		size_t ncap = r->memcap > 0 ? r->memcap * 2 : 2;
 		struct member *n = realloc(r->members, ncap * sizeof(*n));
 		if (n == NULL) {
 			send_close(ctx, msg->from, ROOM_CLOSE_POLICY, "server out of memory");
@@ -878,12 +904,19 @@ on_join(struct tc_ctx *ctx, struct room *r, const struct tc_msg *msg)
 	msgpack_sbuffer_destroy(&sb);
 
 	broadcast_state(ctx, r);
-	/* Ask the client for what it has (empty state vector: everything). */
-	uint8_t step1[8];
+	/*
+	 * Ask the client for what the room lacks: the merged log's state
+	 * vector, or the empty one (everything) if the log does not merge.
+	 */
+	const uint8_t *sv = yp_empty_state_vector;
+	size_t svlen = sizeof(yp_empty_state_vector);
+	if (r->nlog > 0 && log_compact(r)) {
+		sv = r->sv.p;
+		svlen = r->sv.len;
+	}
 	struct yp_buf b;
-	yp_buf_init(&b, sizeof(step1));
-	if (yp_frame_sync_encode(
-	        &b, YP_SYNC_STEP1, yp_empty_state_vector, sizeof(yp_empty_state_vector)) == TC_OK)
+	yp_buf_init(&b, svlen + 16);
+	if (yp_frame_sync_encode(&b, YP_SYNC_STEP1, sv, svlen) == TC_OK)
 		send_frame(ctx, me->addr, b.data, b.len);
 	yp_buf_fini(&b);
 	send_awareness(ctx, r, me->addr, me);
@@ -915,18 +948,114 @@ answer_step1(struct tc_ctx *ctx, struct room *r, struct member *m, const struct 
 		    ctx, r, m->addr, ROOM_ERR_BAD_FRAME, "sync step 1: malformed state vector");
 		return;
 	}
+	static const uint8_t step2_empty[] = {YP_FRAME_SYNC, YP_SYNC_STEP2, 2, 0, 0};
+	if (r->nlog > 0 && log_compact(r)) {
+		send_step2(ctx, r, m, f->data, n > 0 ? f->len : 0);
+		return;
+	}
+	/* Nothing stored, or a log that does not merge: every update, then step 2. */
 	for (size_t i = 0; i < r->nlog; i++)
 		send_frame(ctx, m->addr, r->log[i].p, r->log[i].len);
-	static const uint8_t step2_empty[] = {YP_FRAME_SYNC, YP_SYNC_STEP2, 2, 0, 0};
 	send_frame(ctx, m->addr, step2_empty, sizeof(step2_empty));
+}
+
+/*
+ * send_step2 answers a step 1 from the compacted log (one entry): one step
+ * 2 holding what the member lacks by its state vector have (have_len 0:
+ * the whole update).  A client's run it has wholly is left out; Yjs skips
+ * the rest it has.
+ */
+static void
+send_step2(
+    struct tc_ctx *ctx, struct room *r, struct member *m, const uint8_t *have, size_t have_len)
+{
+	struct yp_frame f;
+	struct yp_buf diff, b;
+	const uint8_t *upd;
+	size_t len;
+
+	if (yp_frame_parse(r->log[0].p, r->log[0].len, &f) != TC_OK)
+		return; /* cannot happen: the room built the frame */
+	upd = f.data;
+	len = f.len;
+	yp_buf_init(&diff, f.len + 16);
+	if (have_len > 0) {
+		struct yp_span in = {f.data, f.len};
+		if (yp_update_merge(&in, 1, have, have_len, &diff, NULL) == TC_OK) {
+			upd = diff.data;
+			len = diff.len;
+		}
+	}
+	yp_buf_init(&b, len + 16);
+	if (yp_frame_sync_encode(&b, YP_SYNC_STEP2, upd, len) == TC_OK)
+		send_frame(ctx, m->addr, b.data, b.len);
+	else
+		send_error(ctx, r, m->addr, ROOM_ERR_TOO_LARGE, "out of memory");
+	yp_buf_fini(&b);
+	yp_buf_fini(&diff);
+}
+
+/*
+ * log_compact merges the whole log into one update (ADR-0043), replaces
+ * the entries with its SYNC update frame and keeps its state vector in
+ * r->sv.  Returns true when the log is that one entry and r->sv is
+ * current; false when the merge gave up or failed: the log is as it was.
+ */
+static bool
+log_compact(struct room *r)
+{
+	struct yp_span *in;
+	struct yp_buf upd, sv, fr;
+	struct yp_frame f;
+	enum tc_err rv = TC_OK;
+
+	if (r->sv_valid)
+		return true;
+	r->log_compacted = r->nlog;
+	if (r->nlog == 0 || (in = malloc(r->nlog * sizeof(*in))) == NULL)
+		return false;
+	for (size_t i = 0; i < r->nlog && rv == TC_OK; i++) {
+		if ((rv = yp_frame_parse(r->log[i].p, r->log[i].len, &f)) == TC_OK)
+			in[i] = (struct yp_span){f.data, f.len};
+	}
+	yp_buf_init(&upd, r->cfg->max_log_bytes);
+	yp_buf_init(&sv, r->cfg->max_log_bytes);
+	yp_buf_init(&fr, (size_t)UINT32_MAX);
+	if (rv == TC_OK)
+		rv = yp_update_merge(in, r->nlog, NULL, 0, &upd, &sv);
+	free(in);
+	if (rv == TC_OK)
+		rv = yp_frame_sync_encode(&fr, YP_SYNC_UPDATE, upd.data, upd.len);
+	yp_buf_fini(&upd);
+	if (rv != TC_OK) {
+		tc_log(TC_LOG_INFO, "room", "room %s: %zu updates kept unmerged: %s", r->id,
+		    r->nlog, tc_errname(rv));
+		yp_buf_fini(&sv);
+		yp_buf_fini(&fr);
+		return false;
+	}
+	for (size_t i = 0; i < r->nlog; i++)
+		free(r->log[i].p);
+	r->log[0] = (struct bytes){fr.data, (uint32_t)fr.len};
+	r->nlog = 1;
+	r->log_bytes = fr.len;
+	r->log_compacted = 1;
+	free(r->sv.p);
+	r->sv = (struct bytes){sv.data, (uint32_t)sv.len};
+	r->sv_valid = true;
+	return true;
 }
 
 static bool
 log_append(struct room *r, const uint8_t *update, size_t len)
 {
 	struct yp_buf b;
+	/* Compact as the log grows (before appending: the caller relays the
+	 * new entry); a log that did not merge is tried again at twice its size. */
+	if (r->nlog >= 256 && r->nlog >= 2 * r->log_compacted)
+		(void)log_compact(r);
 	if (r->nlog == r->logcap) {
-		size_t ncap = r->logcap > 0 ? r->logcap * 2 : 64;
+		size_t ncap = r->logcap > 0 ? r->logcap * 2 : 8;
 		struct bytes *n = realloc(r->log, ncap * sizeof(*n));
 		if (n == NULL)
 			return false;
@@ -940,6 +1069,7 @@ log_append(struct room *r, const uint8_t *update, size_t len)
 	}
 	r->log[r->nlog++] = (struct bytes){b.data, (uint32_t)b.len};
 	r->log_bytes += b.len;
+	r->sv_valid = false;
 	return true;
 }
 
@@ -1031,6 +1161,14 @@ on_awareness(struct tc_ctx *ctx, struct room *r, struct member *m, const uint8_t
 		if (k == m->naw) {
 			if (m->naw == MAX_AW_PER_MEMBER)
 				continue;
+			if (m->naw == m->awcap) {
+				size_t ncap = m->awcap > 0 ? 2 * m->awcap : 1;
+				struct aw_entry *g = realloc(m->aw, ncap * sizeof(*g));
+				if (g == NULL)
+					continue;
+				m->aw = g;
+				m->awcap = ncap;
+			}
 			m->aw[m->naw++] = (struct aw_entry){e[i].client, 0, NULL, 0};
 		}
 		char *s = malloc(e[i].state_len + 1);
@@ -1071,6 +1209,11 @@ chat_frame(struct room *r, uint64_t seq, const char *user, const char *name, con
 static void
 chat_keep(struct room *r, struct bytes *b)
 {
+	if (r->chat == NULL && (r->chat = calloc(ROOM_CHAT_HISTORY, sizeof(*r->chat))) == NULL) {
+		free(b->p); /* out of memory: the line was sent and recorded, not kept */
+		*b = (struct bytes){NULL, 0};
+		return;
+	}
 	struct bytes *slot = &r->chat[r->chat_head];
 	free(slot->p);
 	*slot = *b;
@@ -1692,8 +1835,11 @@ room_fini(void *state, enum tc_err reason)
 	for (size_t i = 0; i < r->nlog; i++)
 		free(r->log[i].p);
 	free(r->log);
-	for (size_t i = 0; i < ROOM_CHAT_HISTORY; i++)
+	free(r->sv.p);
+	for (size_t i = 0; r->chat != NULL && i < ROOM_CHAT_HISTORY; i++)
 		free(r->chat[i].p);
+	free(r->chat);
+	free(r->known);
 	free(r->last_verdict.p);
 	if (r->nunacked > 0)
 		tc_log(TC_LOG_WARN, "room",

@@ -936,6 +936,589 @@ yp_update_info_fini(struct yp_update_info *info)
 	memset(info, 0, sizeof(*info));
 }
 
+/* ---- merging updates ------------------------------------------------------ */
+
+/*
+ * One struct of an input, as yp_update_merge holds it.  hdr is what follows
+ * the info byte up to the content (origins, parent info, parentSub); body
+ * is the content's encoding, except for a string (its UTF-8 bytes) and
+ * Any or JSON (the values after their count), the contents Yjs slices and
+ * concatenates.  A sliced struct (synth) has its header rebuilt from the
+ * origin ids.
+ */
+struct mst {
+	uint64_t client, clock, len;
+	uint64_t oc, ok; /* origin (client, clock) when info has INFO_ORIGIN */
+	uint64_t rc, rk; /* right origin when info has INFO_RIGHT_ORIGIN */
+	const uint8_t *hdr, *body;
+	size_t hdr_len, body_len;
+	size_t seq; /* input order: earlier inputs win ties */
+	uint8_t info;
+	bool synth;
+};
+
+struct mrange {
+	uint64_t client, clock, len;
+};
+
+struct mpiece {
+	const uint8_t *p;
+	size_t len;
+};
+
+struct mrg {
+	struct mst *st;
+	size_t nst, capst;
+	struct mrange *ds;
+	size_t nds, capds;
+	struct mpiece *pc;
+	size_t npc, cappc;
+	struct mrange *have; /* the peer's state vector, sorted by client */
+	size_t nhave;
+};
+
+/* grow makes room for one more element of size elem in *v, at most max. */
+static enum tc_err
+grow(void **v, size_t *cap, size_t n, size_t elem, size_t max)
+{
+	if (n < *cap)
+		return TC_OK;
+	if (n >= max)
+		return TC_ETOOBIG;
+	size_t ncap = *cap > 0 ? *cap * 2 : 64;
+	if (ncap > max)
+		ncap = max;
+	void *nv = realloc(*v, ncap * elem);
+	if (nv == NULL)
+		return TC_ENOMEM;
+	*v = nv;
+	*cap = ncap;
+	return TC_OK;
+}
+
+static enum tc_err
+read_id(struct yp_reader *r, uint64_t *client, uint64_t *clock)
+{
+	enum tc_err rv = yp_read_var_uint(r, client);
+	if (rv == TC_OK)
+		rv = yp_read_var_uint(r, clock);
+	return rv;
+}
+
+/* merge_read_struct reads one struct of client at clock into *s. */
+static enum tc_err
+merge_read_struct(struct yp_reader *r, struct mst *s)
+{
+	uint64_t v, chars;
+	enum tc_err rv;
+
+	if ((rv = yp_read_u8(r, &s->info)) != TC_OK)
+		return rv;
+	unsigned ref = s->info & INFO_CONTENT;
+	if (ref == REF_GC || ref == REF_SKIP)
+		return yp_read_var_uint(r, &s->len);
+
+	size_t hstart = r->pos;
+	if ((s->info & INFO_ORIGIN) && (rv = read_id(r, &s->oc, &s->ok)) != TC_OK)
+		return rv;
+	if ((s->info & INFO_RIGHT_ORIGIN) && (rv = read_id(r, &s->rc, &s->rk)) != TC_OK)
+		return rv;
+	if ((s->info & (INFO_ORIGIN | INFO_RIGHT_ORIGIN)) == 0) {
+		if ((rv = yp_read_var_uint(r, &v)) != TC_OK)
+			return rv;
+		if ((rv = v == 1 ? skip_string(r) : skip_id(r)) != TC_OK)
+			return rv;
+		if ((s->info & INFO_PARENT_SUB) && (rv = skip_string(r)) != TC_OK)
+			return rv;
+	}
+	s->hdr = r->p + hstart;
+	s->hdr_len = r->pos - hstart;
+
+	size_t cstart = r->pos;
+	if ((rv = read_content(r, ref, &s->len, &chars)) != TC_OK)
+		return rv;
+	s->body = r->p + cstart;
+	s->body_len = r->pos - cstart;
+	if (ref == REF_STRING) {
+		struct yp_reader sr;
+		yp_reader_init(&sr, s->body, s->body_len);
+		if ((rv = yp_read_var_bytes(&sr, &s->body, &s->body_len)) != TC_OK)
+			return rv;
+	} else if (ref == REF_ANY || ref == REF_JSON) {
+		struct yp_reader sr;
+		yp_reader_init(&sr, s->body, s->body_len);
+		if ((rv = yp_read_var_uint(&sr, &v)) != TC_OK)
+			return rv;
+		s->body += sr.pos;
+		s->body_len -= sr.pos;
+	}
+	return TC_OK;
+}
+
+/* is_list: content Yjs slices by element and concatenates (mergeWith). */
+static bool
+is_list(unsigned ref)
+{
+	return ref == REF_STRING || ref == REF_ANY || ref == REF_JSON;
+}
+
+/* merge_read adds one update's structs and delete ranges to m. */
+static enum tc_err
+merge_read(struct mrg *m, const uint8_t *buf, size_t len)
+{
+	struct yp_reader r;
+	uint64_t nclients, nstructs, client, clock, nranges, rlen;
+	enum tc_err rv;
+
+	yp_reader_init(&r, buf, len);
+	if ((rv = yp_read_var_uint(&r, &nclients)) != TC_OK)
+		return rv;
+	if (nclients > yp_reader_left(&r) / 3)
+		return TC_EPROTO;
+	for (uint64_t i = 0; i < nclients; i++) {
+		if ((rv = yp_read_var_uint(&r, &nstructs)) != TC_OK ||
+		    (rv = yp_read_var_uint(&r, &client)) != TC_OK ||
+		    (rv = yp_read_var_uint(&r, &clock)) != TC_OK)
+			return rv;
+		if (nstructs > yp_reader_left(&r) / 2)
+			return TC_EPROTO;
+		for (uint64_t k = 0; k < nstructs; k++) {
+			struct mst s;
+			memset(&s, 0, sizeof(s));
+			s.client = client;
+			s.clock = clock;
+			if ((rv = merge_read_struct(&r, &s)) != TC_OK)
+				return rv;
+			if (s.len > YP_UINT_MAX - clock)
+				return TC_EPROTO;
+			clock += s.len;
+			rv = grow((void **)&m->st, &m->capst, m->nst, sizeof(*m->st),
+			    YP_MAX_MERGE_STRUCTS);
+			if (rv != TC_OK)
+				return rv;
+			s.seq = m->nst;
+			m->st[m->nst++] = s;
+		}
+	}
+
+	if ((rv = yp_read_var_uint(&r, &nclients)) != TC_OK)
+		return rv;
+	if (nclients > yp_reader_left(&r) / 2)
+		return TC_EPROTO;
+	for (uint64_t i = 0; i < nclients; i++) {
+		if ((rv = yp_read_var_uint(&r, &client)) != TC_OK ||
+		    (rv = yp_read_var_uint(&r, &nranges)) != TC_OK)
+			return rv;
+		if (nranges > yp_reader_left(&r) / 2)
+			return TC_EPROTO;
+		for (uint64_t k = 0; k < nranges; k++) {
+			if ((rv = read_id(&r, &clock, &rlen)) != TC_OK)
+				return rv;
+			if (rlen > YP_UINT_MAX - clock)
+				return TC_EPROTO;
+			if (rlen == 0)
+				continue;
+			rv = grow((void **)&m->ds, &m->capds, m->nds, sizeof(*m->ds),
+			    YP_MAX_MERGE_RANGES);
+			if (rv != TC_OK)
+				return rv;
+			m->ds[m->nds++] = (struct mrange){client, clock, rlen};
+		}
+	}
+	return yp_reader_left(&r) == 0 ? TC_OK : TC_EPROTO;
+}
+
+/* Clients descending (as Yjs writes them), then clock, then input order. */
+static int
+mst_cmp(const void *a, const void *b)
+{
+	const struct mst *x = a, *y = b;
+	if (x->client != y->client)
+		return x->client > y->client ? -1 : 1;
+	if (x->clock != y->clock)
+		return x->clock < y->clock ? -1 : 1;
+	return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+static int
+mrange_cmp(const void *a, const void *b)
+{
+	const struct mrange *x = a, *y = b;
+	if (x->client != y->client)
+		return x->client > y->client ? -1 : 1;
+	if (x->clock != y->clock)
+		return x->clock < y->clock ? -1 : 1;
+	return 0;
+}
+
+static int
+have_cmp(const void *a, const void *b)
+{
+	const struct mrange *x = a, *y = b;
+	if (x->client != y->client)
+		return x->client < y->client ? -1 : 1;
+	return x->clock < y->clock ? -1 : x->clock > y->clock;
+}
+
+/* merge_have reads a state vector into m->have, sorted by client. */
+static enum tc_err
+merge_have(struct mrg *m, const uint8_t *buf, size_t len)
+{
+	struct yp_reader r;
+	size_t n;
+	enum tc_err rv = yp_state_vector_check(buf, len, &n);
+
+	if (rv != TC_OK || n == 0)
+		return rv;
+	m->have = malloc(n * sizeof(*m->have)); /* n <= len / 2 */
+	if (m->have == NULL)
+		return TC_ENOMEM;
+	yp_reader_init(&r, buf, len);
+	uint64_t count;
+	(void)yp_read_var_uint(&r, &count);
+	for (size_t i = 0; i < n; i++) {
+		m->have[i].len = 0;
+		if ((rv = read_id(&r, &m->have[i].client, &m->have[i].clock)) != TC_OK)
+			return rv;
+	}
+	m->nhave = n;
+	qsort(m->have, n, sizeof(*m->have), have_cmp);
+	return TC_OK;
+}
+
+/* have_clock: the peer's clock for client (the lowest if named twice). */
+static uint64_t
+have_clock(const struct mrg *m, uint64_t client)
+{
+	size_t lo = 0, hi = m->nhave;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (m->have[mid].client < client)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < m->nhave && m->have[lo].client == client ? m->have[lo].clock : 0;
+}
+
+/*
+ * mst_slice drops the first k clock units of s (0 < k < s->len), as Yjs's
+ * sliceStruct does: the rest's origin is the unit before it.  GC, Deleted,
+ * String, Any and JSON are sliced; other content (one clock unit each)
+ * cannot overlap partly.  TC_ENOTSUP for a string cut inside a surrogate
+ * pair (Yjs would write U+FFFD there).
+ */
+static enum tc_err
+mst_slice(struct mst *s, uint64_t k)
+{
+	unsigned ref = s->info & INFO_CONTENT;
+
+	if (ref == REF_STRING) {
+		size_t i = 0;
+		uint64_t u = 0;
+		while (u < k) {
+			if (i >= s->body_len)
+				return TC_EPROTO;
+			uint8_t c = s->body[i];
+			size_t n = c < 0x80             ? 1
+			           : (c & 0xe0) == 0xc0 ? 2
+			           : (c & 0xf0) == 0xe0 ? 3
+			                                : 4;
+			uint64_t units = n == 4 ? 2 : 1;
+			if (u + units > k)
+				return TC_ENOTSUP;
+			if (n > s->body_len - i)
+				return TC_EPROTO;
+			u += units;
+			i += n;
+		}
+		s->body += i;
+		s->body_len -= i;
+	} else if (ref == REF_ANY || ref == REF_JSON) {
+		struct yp_reader r;
+		enum tc_err rv = TC_OK;
+		yp_reader_init(&r, s->body, s->body_len);
+		for (uint64_t i = 0; i < k && rv == TC_OK; i++)
+			rv = ref == REF_ANY ? skip_any(&r, YP_MAX_DEPTH)
+			                    : skip_json_string(&r, true);
+		if (rv != TC_OK)
+			return rv;
+		s->body += r.pos;
+		s->body_len -= r.pos;
+	} else if (ref != REF_GC && ref != REF_DELETED) {
+		return TC_ENOTSUP;
+	}
+	if (ref != REF_GC) {
+		s->oc = s->client;
+		s->ok = s->clock + k - 1;
+		s->info |= INFO_ORIGIN;
+		s->synth = true;
+	}
+	s->clock += k;
+	s->len -= k;
+	return TC_OK;
+}
+
+/*
+ * can_squash: next (starting where cur ends) would be merged into cur by
+ * Yjs's Item.mergeWith (or both are GC).
+ */
+static bool
+can_squash(const struct mst *cur, const struct mst *next)
+{
+	unsigned a = cur->info & INFO_CONTENT, b = next->info & INFO_CONTENT;
+
+	if (a == REF_GC || b == REF_GC)
+		return a == b;
+	if (a != b || (!is_list(a) && a != REF_DELETED))
+		return false;
+	if (!(next->info & INFO_ORIGIN) || next->oc != cur->client ||
+	    next->ok != cur->clock + cur->len - 1)
+		return false;
+	if ((cur->info & INFO_RIGHT_ORIGIN) != (next->info & INFO_RIGHT_ORIGIN))
+		return false;
+	return !(cur->info & INFO_RIGHT_ORIGIN) || (cur->rc == next->rc && cur->rk == next->rk);
+}
+
+/* mst_write writes s; the content of a list (is_list) is pc[0..npc). */
+static enum tc_err
+mst_write(struct yp_buf *b, const struct mst *s, const struct mpiece *pc, size_t npc)
+{
+	unsigned ref = s->info & INFO_CONTENT;
+	enum tc_err rv;
+
+	if (ref == REF_GC || ref == REF_SKIP) {
+		if ((rv = yp_write_u8(b, (uint8_t)ref)) != TC_OK)
+			return rv;
+		return yp_write_var_uint(b, s->len);
+	}
+	if ((rv = yp_write_u8(b, s->info)) != TC_OK)
+		return rv;
+	if (!s->synth) {
+		rv = yp_write_bytes(b, s->hdr, s->hdr_len);
+	} else {
+		if (s->info & INFO_ORIGIN) {
+			if ((rv = yp_write_var_uint(b, s->oc)) != TC_OK ||
+			    (rv = yp_write_var_uint(b, s->ok)) != TC_OK)
+				return rv;
+		}
+		if (s->info & INFO_RIGHT_ORIGIN) {
+			if ((rv = yp_write_var_uint(b, s->rc)) != TC_OK ||
+			    (rv = yp_write_var_uint(b, s->rk)) != TC_OK)
+				return rv;
+		}
+	}
+	if (rv != TC_OK)
+		return rv;
+	if (ref == REF_DELETED)
+		return yp_write_var_uint(b, s->len);
+	if (!is_list(ref))
+		return yp_write_bytes(b, s->body, s->body_len);
+	size_t total = 0;
+	for (size_t i = 0; i < npc; i++)
+		total += pc[i].len;
+	if ((rv = yp_write_var_uint(b, ref == REF_STRING ? total : s->len)) != TC_OK)
+		return rv;
+	for (size_t i = 0; i < npc && rv == TC_OK; i++)
+		rv = yp_write_bytes(b, pc[i].p, pc[i].len);
+	return rv;
+}
+
+static enum tc_err
+push_piece(struct mrg *m, const uint8_t *p, size_t len)
+{
+	enum tc_err rv =
+	    grow((void **)&m->pc, &m->cappc, m->npc, sizeof(*m->pc), YP_MAX_MERGE_STRUCTS);
+	if (rv == TC_OK)
+		m->pc[m->npc++] = (struct mpiece){p, len};
+	return rv;
+}
+
+/*
+ * merge_client writes the structs of one client, st[0..n), to cb and
+ * reports how many it wrote, their first clock and the end of their run
+ * from clock 0 (0 if the run does not start at 0).
+ */
+static enum tc_err
+merge_client(struct mrg *m, const struct mst *st, size_t n, struct yp_buf *cb, uint64_t *count,
+    uint64_t *start, uint64_t *sv_end)
+{
+	uint64_t floor = m->nhave > 0 ? have_clock(m, st[0].client) : 0;
+	uint64_t end = 0;
+	bool started = false, has_cur = false, contiguous = true;
+	struct mst cur;
+	enum tc_err rv;
+
+	*count = 0;
+	*start = 0;
+	*sv_end = 0;
+	memset(&cur, 0, sizeof(cur));
+	for (size_t i = 0; i < n; i++) {
+		struct mst s = st[i];
+		unsigned ref = s.info & INFO_CONTENT;
+		if (ref == REF_SKIP || s.len == 0 || s.clock + s.len <= floor)
+			continue;
+		if (started) {
+			if (s.clock + s.len <= end)
+				continue; /* a duplicate */
+			if (s.clock < end && (rv = mst_slice(&s, end - s.clock)) != TC_OK)
+				return rv;
+		}
+		bool squash = has_cur && s.clock == end && can_squash(&cur, &s);
+		if (has_cur && !squash) {
+			if ((rv = mst_write(cb, &cur, m->pc, m->npc)) != TC_OK)
+				return rv;
+			(*count)++;
+			has_cur = false;
+		}
+		if (started && s.clock > end) {
+			struct mst skip = {.info = REF_SKIP, .len = s.clock - end};
+			if ((rv = mst_write(cb, &skip, NULL, 0)) != TC_OK)
+				return rv;
+			(*count)++;
+			contiguous = false;
+		}
+		if (!started) {
+			started = true;
+			*start = s.clock;
+			contiguous = s.clock == 0;
+		}
+		if (squash) {
+			cur.len += s.len;
+		} else {
+			cur = s;
+			has_cur = true;
+			m->npc = 0;
+		}
+		if (is_list(ref) && (rv = push_piece(m, s.body, s.body_len)) != TC_OK)
+			return rv;
+		end = s.clock + s.len;
+		if (contiguous)
+			*sv_end = end;
+	}
+	if (has_cur) {
+		if ((rv = mst_write(cb, &cur, m->pc, m->npc)) != TC_OK)
+			return rv;
+		(*count)++;
+	}
+	return TC_OK;
+}
+
+/* merge_ds sorts and unites the delete ranges, then writes the delete set. */
+static enum tc_err
+merge_ds(struct mrg *m, struct yp_buf *b)
+{
+	size_t w = 0, nclients = 0;
+	enum tc_err rv;
+
+	if (m->nds > 1)
+		qsort(m->ds, m->nds, sizeof(*m->ds), mrange_cmp);
+	for (size_t i = 0; i < m->nds; i++) {
+		struct mrange *cur = w > 0 ? &m->ds[w - 1] : NULL, *x = &m->ds[i];
+		if (cur != NULL && cur->client == x->client && x->clock <= cur->clock + cur->len) {
+			if (x->clock + x->len > cur->clock + cur->len)
+				cur->len = x->clock + x->len - cur->clock;
+			continue;
+		}
+		if (cur == NULL || cur->client != x->client)
+			nclients++;
+		m->ds[w++] = *x;
+	}
+	if ((rv = yp_write_var_uint(b, nclients)) != TC_OK)
+		return rv;
+	for (size_t i = 0; i < w;) {
+		size_t j = i;
+		while (j < w && m->ds[j].client == m->ds[i].client)
+			j++;
+		if ((rv = yp_write_var_uint(b, m->ds[i].client)) != TC_OK ||
+		    (rv = yp_write_var_uint(b, j - i)) != TC_OK)
+			return rv;
+		for (; i < j; i++) {
+			if ((rv = yp_write_var_uint(b, m->ds[i].clock)) != TC_OK ||
+			    (rv = yp_write_var_uint(b, m->ds[i].len)) != TC_OK)
+				return rv;
+		}
+	}
+	return TC_OK;
+}
+
+static enum tc_err
+merge_run(struct mrg *m, const struct yp_span *in, size_t n, const uint8_t *have, size_t have_len,
+    struct yp_buf *out, struct yp_buf *sv)
+{
+	struct yp_buf sb, cb, svb;
+	uint64_t nclients = 0, nsv = 0;
+	enum tc_err rv = TC_OK;
+
+	if (have != NULL && (rv = merge_have(m, have, have_len)) != TC_OK)
+		return rv;
+	for (size_t i = 0; i < n; i++) {
+		if (in[i].p == NULL && in[i].len > 0)
+			return TC_EINVAL;
+		if ((rv = merge_read(m, in[i].p, in[i].len)) != TC_OK)
+			return rv;
+	}
+	if (m->nst > 1)
+		qsort(m->st, m->nst, sizeof(*m->st), mst_cmp);
+
+	yp_buf_init(&sb, out->max);
+	yp_buf_init(&cb, out->max);
+	yp_buf_init(&svb, sv != NULL ? sv->max : 0);
+	for (size_t i = 0; i < m->nst && rv == TC_OK;) {
+		size_t j = i;
+		uint64_t count, start, sv_end;
+		while (j < m->nst && m->st[j].client == m->st[i].client)
+			j++;
+		yp_buf_reset(&cb);
+		rv = merge_client(m, m->st + i, j - i, &cb, &count, &start, &sv_end);
+		if (rv == TC_OK && count > 0) {
+			nclients++;
+			if ((rv = yp_write_var_uint(&sb, count)) == TC_OK &&
+			    (rv = yp_write_var_uint(&sb, m->st[i].client)) == TC_OK &&
+			    (rv = yp_write_var_uint(&sb, start)) == TC_OK)
+				rv = yp_write_bytes(&sb, cb.data, cb.len);
+		}
+		if (rv == TC_OK && count > 0 && sv_end > 0 && sv != NULL) {
+			nsv++;
+			if ((rv = yp_write_var_uint(&svb, m->st[i].client)) == TC_OK)
+				rv = yp_write_var_uint(&svb, sv_end);
+		}
+		i = j;
+	}
+	if (rv == TC_OK && (rv = yp_write_var_uint(out, nclients)) == TC_OK &&
+	    (rv = yp_write_bytes(out, sb.data, sb.len)) == TC_OK)
+		rv = merge_ds(m, out);
+	if (rv == TC_OK && sv != NULL && (rv = yp_write_var_uint(sv, nsv)) == TC_OK)
+		rv = yp_write_bytes(sv, svb.data, svb.len);
+	yp_buf_fini(&sb);
+	yp_buf_fini(&cb);
+	yp_buf_fini(&svb);
+	return rv;
+}
+
+enum tc_err
+yp_update_merge(const struct yp_span *in, size_t n, const uint8_t *have, size_t have_len,
+    struct yp_buf *out, struct yp_buf *sv)
+{
+	struct mrg m;
+	size_t out_mark = out->len, sv_mark = sv != NULL ? sv->len : 0;
+
+	if (in == NULL && n > 0)
+		return TC_EINVAL;
+	memset(&m, 0, sizeof(m));
+	enum tc_err rv = merge_run(&m, in, n, have, have_len, out, sv);
+	free(m.st);
+	free(m.ds);
+	free(m.pc);
+	free(m.have);
+	if (rv != TC_OK) {
+		out->len = out_mark;
+		if (sv != NULL)
+			sv->len = sv_mark;
+	}
+	return rv;
+}
+
 /* ---- awareness ---------------------------------------------------------- */
 
 enum tc_err

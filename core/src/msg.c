@@ -23,9 +23,9 @@
  * travel back in batches instead of through the allocator's shared arena
  * one at a time.  A thread's list goes to the depot when the thread exits.
  */
-#define MAG_SIZE 256
+#define MAG_SIZE 64
 #define MAG_MAX (2 * MAG_SIZE)
-#define DEPOT_MAX 256 /* magazines kept; more are freed */
+#define DEPOT_MAX 16 /* magazines kept (256 KiB); more are freed */
 #define SMALL_BLOCK (sizeof(struct tc_msg) + TC_MSG_SMALL_CAP)
 
 struct magazine {

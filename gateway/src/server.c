@@ -47,7 +47,7 @@ struct conn {
 	uint64_t id; /* hub id, 0 when none */
 	/* HTTP */
 	enum gw_method method;
-	char path[GW_PATH_MAX + 1];
+	char *path; /* HTTP only: the request's path (a WebSocket keeps none) */
 	char *query;
 	char *bearer;
 	char *body;
@@ -65,7 +65,7 @@ struct conn {
 	bool ws;
 	bool closing;
 	struct gw_identity ident;
-	char room_name[TC_NAME_MAX];
+	char room_name[sizeof(ROOM_KIND) + GW_ROOM_MAX + 1]; /* "room/<id>" */
 	struct tc_addr session;
 	struct tc_addr room;
 	uint8_t *rx;
@@ -158,11 +158,12 @@ http_reset(struct gw_server *s, struct conn *c)
 		gw__hub_close(s->hub, c->id);
 		c->id = 0;
 	}
+	free(c->path);
 	free(c->query);
 	free(c->bearer);
 	free(c->body);
 	gw__reply_free(c->resp);
-	c->query = c->bearer = c->body = NULL;
+	c->path = c->query = c->bearer = c->body = NULL;
 	c->resp = NULL;
 	c->body_len = c->resp_off = 0;
 	c->body_over = c->in_api = c->deferred = c->close_after = c->headers_sent = false;
@@ -396,7 +397,8 @@ http_request(struct gw_server *s, struct lws *wsi, struct conn *c, const char *u
 		c->method = GW_OTHER;
 	if (uri == NULL || strlen(uri) > GW_PATH_MAX)
 		return respond_text(wsi, c, 414, "text/plain; charset=utf-8", "URI too long\n");
-	snprintf(c->path, sizeof(c->path), "%s", uri);
+	if ((c->path = strdup(uri)) == NULL)
+		return -1;
 	c->query = copy_query(wsi);
 
 	if (strcmp(c->path, "/healthz") == 0) {
@@ -836,8 +838,15 @@ gw_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void 
 	}
 }
 
+/*
+ * rx_buffer_size stays lws's default (4 KiB per WebSocket).  Smaller
+ * buffers save memory but lws 4.1 then loses refused handshakes' HTTP
+ * answers and races closes of oversized frames (both seen in gw_ws).
+ */
+#define WS_RX_BUFFER 0
+
 static const struct lws_protocols protocols[] = {
-    {"tandem", gw_callback, sizeof(struct conn), 0, 0, NULL, 0},
+    {"tandem", gw_callback, sizeof(struct conn), WS_RX_BUFFER, 0, NULL, 0},
     {NULL, NULL, 0, 0, 0, NULL, 0},
 };
 

@@ -374,7 +374,7 @@ sbx__cg_oom_count(const struct sbx_cgroup *cg)
 }
 
 static unsigned
-count_procs(const char *dir, pid_t *first)
+count_procs(const char *dir, const pid_t *keep, unsigned nkeep)
 {
 	char path[700];
 	snprintf(path, sizeof(path), "%s/cgroup.procs", dir);
@@ -384,25 +384,32 @@ count_procs(const char *dir, pid_t *first)
 	unsigned n = 0;
 	int pid;
 	while (fscanf(f, "%d", &pid) == 1) {
-		if (n == 0 && first)
-			*first = pid;
-		n++;
+		bool kept = false;
+		for (unsigned i = 0; i < nkeep && !kept; i++)
+			kept = keep[i] == pid;
+		n += !kept;
 	}
 	fclose(f);
 	return n;
 }
 
 unsigned
-sbx__cg_nprocs(const struct sbx_cgroup *cg)
+sbx__cg_nprocs_except(const struct sbx_cgroup *cg, const pid_t *keep, unsigned nkeep)
 {
 	unsigned most = 0;
 	for (int k = 0; k < SBX_CG_N; k++) {
 		if (cg->dir[k][0]) {
-			unsigned n = count_procs(cg->dir[k], NULL);
+			unsigned n = count_procs(cg->dir[k], keep, nkeep);
 			most = n > most ? n : most;
 		}
 	}
 	return most;
+}
+
+unsigned
+sbx__cg_nprocs(const struct sbx_cgroup *cg)
+{
+	return sbx__cg_nprocs_except(cg, NULL, 0);
 }
 
 static void

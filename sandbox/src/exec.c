@@ -230,6 +230,167 @@ recv_frame(int sock, unsigned timeout_ms, char **out)
 	return TC_OK;
 }
 
+/* Start a zygote box: x->box, x->ctl and x->zerr on success. */
+static enum tc_err
+zygote_box(
+    struct sbx_worker *w, const struct sbx_policy *policy, struct sbx_box *box, int *ctl, int *zerr)
+{
+	int sv[2] = {-1, -1}, ep[2] = {-1, -1};
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0 ||
+	    pipe2(ep, O_CLOEXEC) != 0) {
+		close_fd(&sv[0]);
+		close_fd(&sv[1]);
+		return TC_EIO;
+	}
+	struct sbx_box_spec spec = {policy, "zygote", {-1, -1, ep[1], sv[1], -1}, false};
+	enum tc_err err = sbx__box_start(w, &spec, box);
+	close(sv[1]);
+	close(ep[1]);
+	if (err != TC_OK) {
+		close(sv[0]);
+		close(ep[0]);
+		return err;
+	}
+	*ctl = sv[0];
+	*zerr = ep[0];
+	return TC_OK;
+}
+
+/* ---- warm zygotes ----------------------------------------------------------- */
+
+static bool
+same_strings(const char *const *a, const char *const *b, unsigned n)
+{
+	for (unsigned i = 0; i < n; i++) {
+		if (strcmp(a[i], b[i]) != 0)
+			return false;
+	}
+	return true;
+}
+
+/* Whether boxes started with a and with b are alike (what a zygote box takes from a policy). */
+static bool
+same_box_shape(const struct sbx_policy *a, const struct sbx_policy *b)
+{
+	return a->max_files == b->max_files && a->max_file_bytes == b->max_file_bytes &&
+	       a->max_procs == b->max_procs && a->tmpfs_kb == b->tmpfs_kb && a->uid == b->uid &&
+	       a->nbinds == b->nbinds && a->nenv == b->nenv &&
+	       same_strings(a->ro_binds, b->ro_binds, a->nbinds) &&
+	       same_strings(a->env, b->env, a->nenv);
+}
+
+/* Copy p into the worker, with its strings in one owned block. */
+static enum tc_err
+keep_warm_policy(struct sbx_worker *w, const struct sbx_policy *p)
+{
+	if (w->warm_strs != NULL && same_box_shape(&w->warm_policy, p))
+		return TC_OK;
+	size_t need = 1;
+	for (unsigned i = 0; i < p->nbinds && i < SBX_MAX_BINDS; i++)
+		need += strlen(p->ro_binds[i]) + 1;
+	for (unsigned i = 0; i < p->nenv && i < SBX_MAX_ENV; i++)
+		need += strlen(p->env[i]) + 1;
+	char *blob = malloc(need), *o = blob;
+	if (blob == NULL)
+		return TC_ENOMEM;
+	struct sbx_policy c = *p;
+	for (unsigned i = 0; i < p->nbinds && i < SBX_MAX_BINDS; i++) {
+		c.ro_binds[i] = strcpy(o, p->ro_binds[i]);
+		o += strlen(o) + 1;
+	}
+	for (unsigned i = 0; i < p->nenv && i < SBX_MAX_ENV; i++) {
+		c.env[i] = strcpy(o, p->env[i]);
+		o += strlen(o) + 1;
+	}
+	free(w->warm_strs);
+	w->warm_strs = blob;
+	w->warm_policy = c;
+	return TC_OK;
+}
+
+static void
+warm_kill(struct sbx_worker *w, struct sbx_warm *z)
+{
+	if (z->ctl < 0)
+		return;
+	sbx__box_kill(w, &z->box);
+	close_fd(&z->ctl);
+	close_fd(&z->zerr);
+	memset(&z->box, 0, sizeof(z->box));
+}
+
+void
+sbx__warm_drop(struct sbx_worker *w)
+{
+	for (int i = 0; i < SBX_WARM_N; i++)
+		warm_kill(w, &w->warm[i]);
+}
+
+void
+sbx__warm_fill(struct sbx_worker *w, const struct sbx_policy *p)
+{
+	if (w->warm_off)
+		return;
+	if (keep_warm_policy(w, p) != TC_OK)
+		return;
+	for (int i = 0; i < SBX_WARM_N; i++) {
+		struct sbx_warm *z = &w->warm[i];
+		if (z->ctl >= 0)
+			continue;
+		if (zygote_box(w, &w->warm_policy, &z->box, &z->ctl, &z->zerr) != TC_OK) {
+			tc_log(TC_LOG_WARN, "sandbox", "worker %u: a warm zygote did not start",
+			    w->id);
+			z->ctl = z->zerr = -1;
+			memset(&z->box, 0, sizeof(z->box));
+			return;
+		}
+	}
+}
+
+unsigned
+sbx__warm_pids(const struct sbx_worker *w, pid_t *pids)
+{
+	unsigned n = 0;
+	for (int i = 0; i < SBX_WARM_N; i++) {
+		if (w->warm[i].ctl >= 0 && w->warm[i].box.pid > 0)
+			pids[n++] = w->warm[i].box.pid;
+	}
+	return n;
+}
+
+/*
+ * Take a live warm zygote of the right shape into x.  One that died (its
+ * socket reads end of file: a warm zygote never writes before its first
+ * frame) is reaped and skipped.
+ */
+static bool
+warm_take(struct sbx_executor *x)
+{
+	struct sbx_worker *w = x->w;
+	for (int i = 0; i < SBX_WARM_N; i++) {
+		struct sbx_warm *z = &w->warm[i];
+		if (z->ctl < 0)
+			continue;
+		struct pollfd pf = {z->ctl, POLLIN, 0};
+		bool dead = poll(&pf, 1, 0) != 0 || sbx__box_reap(&z->box, false, NULL, NULL);
+		if (dead || !same_box_shape(&w->warm_policy, &x->policy)) {
+			if (dead)
+				tc_log(TC_LOG_WARN, "sandbox",
+				    "worker %u: a warm zygote died before use; starting another",
+				    w->id);
+			warm_kill(w, z);
+			continue;
+		}
+		x->box = z->box;
+		x->ctl = z->ctl;
+		x->zerr = z->zerr;
+		z->ctl = z->zerr = -1;
+		memset(&z->box, 0, sizeof(z->box));
+		return true;
+	}
+	return false;
+}
+
 /* ---- the executor ----------------------------------------------------------- */
 
 static char *
@@ -255,15 +416,16 @@ make_init(struct sbx_worker *w, const struct sbx_policy *p, const char *modules,
 }
 
 enum tc_err
-sbx__executor_start(struct sbx_executor *x, struct sbx_worker *w, const struct sbx_policy *policy,
-    bool zygote, const char *modules_json, const char *entry_json, char **compile_error)
+sbx__executor_begin(struct sbx_executor *x, struct sbx_worker *w, const struct sbx_policy *policy,
+    bool zygote, const char *modules_json, const char *entry_json)
 {
 	memset(x, 0, sizeof(*x));
 	x->ctl = x->zerr = -1;
 	x->w = w;
 	x->policy = *policy;
+	x->cpu_ms0 = policy->cpu_ms;
+	x->wall_ms0 = policy->wall_ms;
 	x->zygote = zygote;
-	*compile_error = NULL;
 	x->init_json = make_init(w, policy, modules_json, entry_json, zygote);
 	if (x->init_json == NULL)
 		return TC_ENOMEM;
@@ -274,34 +436,53 @@ sbx__executor_start(struct sbx_executor *x, struct sbx_worker *w, const struct s
 	}
 	if (!zygote)
 		return TC_OK;
-	int sv[2] = {-1, -1}, ep[2] = {-1, -1};
-	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0 ||
-	    pipe2(ep, O_CLOEXEC) != 0) {
-		close_fd(&sv[0]);
-		close_fd(&sv[1]);
-		return TC_EIO;
-	}
-	struct sbx_box_spec spec = {policy, "zygote", {-1, -1, ep[1], sv[1], -1}, false};
-	enum tc_err err = sbx__box_start(w, &spec, &x->box);
-	close(sv[1]);
-	close(ep[1]);
-	x->ctl = sv[0];
-	x->zerr = ep[0];
-	if (err != TC_OK) {
-		sbx__executor_stop(x);
-		return err;
+	x->warm = warm_take(x);
+	if (!x->warm) {
+		enum tc_err err = zygote_box(w, policy, &x->box, &x->ctl, &x->zerr);
+		if (err != TC_OK) {
+			sbx__executor_stop(x);
+			return err;
+		}
 	}
 	x->running = true;
+	x->pending = true;
+	/* A failed send shows in ready(), which retries a warm zygote once. */
+	(void)send_frame(x->ctl, x->init_json, NULL, 0);
+	return TC_OK;
+}
+
+enum tc_err
+sbx__executor_ready(struct sbx_executor *x, char **compile_error)
+{
+	*compile_error = NULL;
+	if (!x->zygote || !x->pending)
+		return TC_OK;
+	x->pending = false;
 	char *reply = NULL;
-	err = send_frame(x->ctl, x->init_json, NULL, 0);
-	if (err == TC_OK)
-		err = recv_frame(x->ctl, 15000, &reply);
+	enum tc_err err = recv_frame(x->ctl, 15000, &reply);
+	if (err != TC_OK && x->warm) {
+		/* The warm zygote died between its check and its first frame. */
+		tc_log(TC_LOG_WARN, "sandbox", "a warm zygote failed (%s); starting a cold one",
+		    tc_strerror(err));
+		sbx__box_kill(x->w, &x->box);
+		close_fd(&x->ctl);
+		close_fd(&x->zerr);
+		memset(&x->box, 0, sizeof(x->box));
+		x->warm = false;
+		err = zygote_box(x->w, &x->policy, &x->box, &x->ctl, &x->zerr);
+		if (err == TC_OK)
+			err = send_frame(x->ctl, x->init_json, NULL, 0);
+		if (err == TC_OK)
+			err = recv_frame(x->ctl, 15000, &reply);
+	}
 	if (err != TC_OK) {
 		char zbuf[512] = "";
-		fcntl(x->zerr, F_SETFL, O_NONBLOCK);
-		ssize_t n = read(x->zerr, zbuf, sizeof(zbuf) - 1);
-		if (n > 0)
-			zbuf[n] = '\0';
+		if (x->zerr >= 0) {
+			fcntl(x->zerr, F_SETFL, O_NONBLOCK);
+			ssize_t n = read(x->zerr, zbuf, sizeof(zbuf) - 1);
+			if (n > 0)
+				zbuf[n] = '\0';
+		}
 		tc_log(
 		    TC_LOG_ERROR, "sandbox", "zygote did not start: %s %s", tc_strerror(err), zbuf);
 		sbx__executor_stop(x);
@@ -313,9 +494,29 @@ sbx__executor_start(struct sbx_executor *x, struct sbx_worker *w, const struct s
 		return TC_OK;
 	}
 	free(reply);
-	if (w->have_cg)
-		sbx__cg_mem_current(&w->cg, &x->baseline_mem);
 	return TC_OK;
+}
+
+enum tc_err
+sbx__executor_start(struct sbx_executor *x, struct sbx_worker *w, const struct sbx_policy *policy,
+    bool zygote, const char *modules_json, const char *entry_json, char **compile_error)
+{
+	*compile_error = NULL;
+	enum tc_err err = sbx__executor_begin(x, w, policy, zygote, modules_json, entry_json);
+	if (err != TC_OK)
+		return err;
+	return sbx__executor_ready(x, compile_error);
+}
+
+void
+sbx__executor_set_limits(struct sbx_executor *x, unsigned cpu_ms, unsigned wall_ms)
+{
+	x->policy.cpu_ms = cpu_ms ? cpu_ms : x->cpu_ms0;
+	x->policy.wall_ms = wall_ms ? wall_ms : x->wall_ms0;
+	x->run_limits[0] = '\0';
+	if (cpu_ms)
+		snprintf(x->run_limits, sizeof(x->run_limits), "{\"cpu_s\":%u}",
+		    (cpu_ms + 999) / 1000 + 1);
 }
 
 void
@@ -326,6 +527,7 @@ sbx__executor_stop(struct sbx_executor *x)
 	if (x->running || x->box.pid > 0)
 		sbx__box_kill(x->w, &x->box);
 	x->running = false;
+	x->pending = false;
 	close_fd(&x->ctl);
 	close_fd(&x->zerr);
 	free(x->init_json);
@@ -347,7 +549,7 @@ sbx__executor_run(struct sbx_executor *x, const char *req_json, const char *stdi
 	e->exit_code = -1;
 	struct sbx_worker *w = x->w;
 	const struct sbx_policy *p = &x->policy;
-	if (x->zygote && !x->running) {
+	if (x->zygote && (!x->running || x->pending)) {
 		e->state = SBX_EXEC_INTERNAL;
 		snprintf(e->detail, sizeof(e->detail), "the zygote is not running");
 		return TC_OK;
@@ -384,7 +586,10 @@ sbx__executor_run(struct sbx_executor *x, const char *req_json, const char *stdi
 	struct sbx_box fresh = {0};
 	if (x->zygote) {
 		int fds[5] = {in[0], out[1], err[1], rq[0], rs[1]};
-		if (send_frame(x->ctl, "{\"op\":\"run\"}", fds, 5) != TC_OK) {
+		char frame[200];
+		snprintf(frame, sizeof(frame), "{\"op\":\"run\"%s%s}",
+		    x->run_limits[0] ? ",\"limits\":" : "", x->run_limits);
+		if (send_frame(x->ctl, frame, fds, 5) != TC_OK) {
 			e->state = SBX_EXEC_INTERNAL;
 			snprintf(e->detail, sizeof(e->detail), "the zygote is gone");
 			goto out;

@@ -56,6 +56,26 @@ fmt(const char *f, ...)
 	return s;
 }
 
+/* Append text to a growing buffer; false when out of memory. */
+static bool
+cat(char **buf, size_t *len, size_t *cap, const char *text)
+{
+	size_t n = strlen(text);
+	if (*len + n + 1 > *cap) {
+		size_t nc = *cap ? *cap : 4096;
+		while (nc < *len + n + 1)
+			nc *= 2;
+		char *b = realloc(*buf, nc);
+		if (b == NULL)
+			return false;
+		*buf = b;
+		*cap = nc;
+	}
+	memcpy(*buf + *len, text, n + 1);
+	*len += n;
+	return true;
+}
+
 /* {"solution": code} (or the author's modules) as JSON; NULL if not UTF-8. */
 static char *
 modules_json(const char *names[], const char *srcs[], const size_t lens[], int n)
@@ -86,6 +106,7 @@ struct judging {
 	bool user_up;
 	struct sbx_executor author;
 	bool author_up;
+	bool author_pending; /* modules sent, answer not read (author_ready) */
 	bool author_failed;
 };
 
@@ -111,10 +132,11 @@ stop_user(struct judging *j)
 	memset(&j->user, 0, sizeof(j->user));
 }
 
+/* Send the author's modules to a zygote; author_ready collects the answer. */
 static enum tc_err
-start_author(struct judging *j)
+author_begin(struct judging *j)
 {
-	if (j->author_up)
+	if (j->author_up || j->author_pending)
 		return TC_OK;
 	if (j->author_failed)
 		return TC_ESANDBOX;
@@ -128,10 +150,24 @@ start_author(struct judging *j)
 	struct sbx_policy pol = j->pol;
 	pol.cpu_ms = pol.cpu_ms < 10000 ? 10000 : pol.cpu_ms;
 	pol.wall_ms = pol.cpu_ms * 2;
-	char *ce = NULL;
-	enum tc_err e =
-	    sbx__executor_start(&j->author, j->w, &pol, true, mods, j->p->entry_json, &ce);
+	enum tc_err e = sbx__executor_begin(&j->author, j->w, &pol, true, mods, j->p->entry_json);
 	free(mods);
+	if (e != TC_OK) {
+		j->author_failed = true;
+		return e;
+	}
+	j->author_pending = true;
+	return TC_OK;
+}
+
+static enum tc_err
+author_ready(struct judging *j)
+{
+	if (!j->author_pending)
+		return j->author_up ? TC_OK : TC_ESANDBOX;
+	j->author_pending = false;
+	char *ce = NULL;
+	enum tc_err e = sbx__executor_ready(&j->author, &ce);
 	if (e == TC_OK && ce != NULL) {
 		tc_log(
 		    TC_LOG_ERROR, "judge", "%s: author code does not compile: %s", j->p->slug, ce);
@@ -147,12 +183,22 @@ start_author(struct judging *j)
 	return TC_OK;
 }
 
+static enum tc_err
+start_author(struct judging *j)
+{
+	if (j->author_up)
+		return TC_OK;
+	enum tc_err e = author_begin(j);
+	return e == TC_OK ? author_ready(j) : e;
+}
+
 static void
 stop_author(struct judging *j)
 {
-	if (j->author_up)
+	if (j->author_up || j->author_pending)
 		sbx__executor_stop(&j->author);
 	j->author_up = false;
+	j->author_pending = false;
 }
 
 /* The request for one input: function/design calls, or stdio (input on stdin). */
@@ -420,17 +466,10 @@ batch_items(const struct sbx_problem *p, const char *op, const char *module, jso
 	return items;
 }
 
-/* Run a batch; returns the array of per-item results (owned) or NULL. */
+/* Run a batch request (JSON text); the array of per-item results (owned) or NULL. */
 static json_t *
-run_batch(struct sbx_executor *x, json_t *items)
+run_batch_text(struct sbx_executor *x, const char *text)
 {
-	json_t *req = json_object();
-	json_object_set_new(req, "op", json_string("batch"));
-	json_object_set_new(req, "items", items);
-	char *text = json_dumps(req, JSON_COMPACT);
-	json_decref(req);
-	if (text == NULL)
-		return NULL;
 	struct sbx_exec ex;
 	json_t *out = NULL;
 	if (sbx__executor_run(x, text, NULL, 0, &ex) == TC_OK && ex.state == SBX_EXEC_DONE) {
@@ -441,6 +480,21 @@ run_batch(struct sbx_executor *x, json_t *items)
 		json_decref(f);
 	}
 	sbx__exec_fini(&ex);
+	return out;
+}
+
+/* Run a batch of items (taken); the array of per-item results (owned) or NULL. */
+static json_t *
+run_batch(struct sbx_executor *x, json_t *items)
+{
+	json_t *req = json_object();
+	json_object_set_new(req, "op", json_string("batch"));
+	json_object_set_new(req, "items", items);
+	char *text = json_dumps(req, JSON_COMPACT);
+	json_decref(req);
+	if (text == NULL)
+		return NULL;
+	json_t *out = run_batch_text(x, text);
 	free(text);
 	return out;
 }
@@ -555,114 +609,11 @@ find_counterexample(struct judging *j, struct sbx_result *r)
 
 /* ---- complexity probe ------------------------------------------------------------ */
 
-#define PROBE_CAP_MS 400
-
-struct psize {
-	unsigned n;
-	char *input;
-	double best_t, best_b; /* ms; INFINITY until measured */
-	bool bad;
-	bool self; /* best_t is the child's own CPU for the call (best_b 0) */
-};
-
-/*
- * One timed run at size s: the child's CPU time in ms from the cgroup
- * (*self_ms: the CPU the child reports for the call itself, or -1 when it
- * is missing or above what the cgroup measured).  Returns <0 on failure.
- */
-static double
-probe_run(
-    struct judging *j, struct sbx_policy *pol, struct psize *s, bool baseline, double *self_ms)
-{
-	const struct sbx_problem *p = j->p;
-	*self_ms = -1;
-	char *compile_error = NULL;
-	if (start_user(j, pol, &compile_error) != TC_OK || compile_error) {
-		free(compile_error);
-		return -2;
-	}
-	char *req;
-	const char *sd = NULL;
-	size_t sl = 0;
-	if (baseline) {
-		req = fmt("{\"op\":\"baseline\",\"style\":\"%s\",\"module\":\"solution\","
-		          "\"input\":%s}",
-		    p->style == SBX_STYLE_STDIO    ? "stdio"
-		    : p->style == SBX_STYLE_DESIGN ? "design"
-		                                   : "function",
-		    p->style == SBX_STYLE_STDIO ? "null" : s->input);
-	} else {
-		char *plain = request_for(p, "solution", s->input, &sd, &sl);
-		/* request_for's JSON starts with '{': add the timing flag. */
-		req = plain ? fmt("{\"timed\":true,%s", plain + 1) : NULL;
-		free(plain);
-	}
-	if (req == NULL) {
-		free((char *)sd);
-		return -2;
-	}
-	struct sbx_exec ex;
-	enum tc_err e = sbx__executor_run(&j->user, req, sd, sl, &ex);
-	free(req);
-	free((char *)sd);
-	double ms;
-	if (e == TC_OK && ex.state == SBX_EXEC_DONE) {
-		ms = ex.cpu_us / 1000.0;
-		json_t *f = json_loads(ex.result, 0, NULL);
-		json_t *c = json_object_get(f, "cpu_ns");
-		if (json_is_true(json_object_get(f, "ok")) && json_is_integer(c) &&
-		    json_integer_value(c) >= 0 && json_integer_value(c) / 1e6 <= ms + 1.0)
-			*self_ms = (double)json_integer_value(c) / 1e6;
-		json_decref(f);
-	} else {
-		ms = e == TC_OK && ex.state == SBX_EXEC_TIMEOUT ? -1 : -2;
-	}
-	if (!j->user.running)
-		stop_user(j);
-	sbx__exec_fini(&ex);
-	return ms;
-}
-
-static bool
-measure(struct judging *j, struct sbx_policy *pol, struct psize *s, bool with_baseline)
-{
-	if (s->input == NULL) {
-		s->input = gen_input(j, s->n, 0);
-		if (s->input == NULL)
-			return false;
-		s->best_t = s->best_b = INFINITY;
-		s->self = true;
-	}
-	double self;
-	double t = probe_run(j, pol, s, false, &self);
-	if (t < 0) {
-		s->bad = true;
-		return false;
-	}
-	if (self >= 0 && s->self) {
-		/* The call's own CPU, bounded by the cgroup's figure: no start-up
-		 * noise to subtract. */
-		s->best_t = fmin(s->best_t, self);
-		s->best_b = 0;
-		return true;
-	}
-	if (s->self) {
-		/* Fall back to cgroup CPU minus a start-up baseline for this size. */
-		s->self = false;
-		s->best_t = INFINITY;
-		with_baseline = true;
-	}
-	s->best_t = fmin(s->best_t, t);
-	if (with_baseline || !isfinite(s->best_b)) {
-		double b = probe_run(j, pol, s, true, &self);
-		if (b < 0) {
-			s->bad = true;
-			return false;
-		}
-		s->best_b = fmin(s->best_b, b);
-	}
-	return true;
-}
+/* A quadratic next size stops the climb when it would take longer than this. */
+#define PROBE_CAP_MS 250
+/* Calls shorter than this are repeated until it, and averaged. */
+#define PROBE_MIN_MS 2
+#define PROBE_ROUNDS 7
 
 /* The log-log slope a class shows around n_mid. */
 static double
@@ -687,113 +638,154 @@ class_slope(enum sbx_class c, double n_mid)
 	}
 }
 
+/*
+ * Inputs for the probe's sizes from one generator batch, as JSON texts (the
+ * harness encodes them, so they are not decoded here).  Returns how many
+ * leading sizes got an input.
+ */
+static unsigned
+probe_inputs(struct judging *j, const unsigned *n, unsigned count, char **texts)
+{
+	char *req = NULL;
+	size_t len = 0, cap = 0;
+	bool ok = cat(&req, &len, &cap, "{\"op\":\"batch\",\"items\":[");
+	for (unsigned i = 0; ok && i < count; i++) {
+		char item[160];
+		snprintf(item, sizeof(item),
+		    "%s{\"op\":\"gen\",\"module\":\"gen\",\"n\":%u,\"seed\":0,\"as_text\":true}",
+		    i ? "," : "", n[i]);
+		ok = cat(&req, &len, &cap, item);
+	}
+	ok = ok && cat(&req, &len, &cap, "]}");
+	json_t *v = ok && start_author(j) == TC_OK ? run_batch_text(&j->author, req) : NULL;
+	free(req);
+	unsigned got = 0;
+	while (got < count) {
+		json_t *res = json_array_get(v, got);
+		json_t *t = json_object_get(res, "value");
+		if (!json_is_true(json_object_get(res, "ok")) || !json_is_string(t))
+			break;
+		if ((texts[got] = strndup(json_string_value(t), json_string_length(t))) == NULL)
+			break;
+		got++;
+	}
+	if (got < count && v != NULL)
+		tc_log(TC_LOG_ERROR, "judge", "%s: gen failed at n=%u", j->p->slug, n[got]);
+	json_decref(v);
+	return got;
+}
+
+/*
+ * The probe: one child of the user's zygote times the call on generated
+ * inputs of growing sizes (see probe_sizes in the harness), per-size minima
+ * over rounds, within the budget; then a Theil-Sen log-log slope.
+ */
 static void
 run_probe(struct judging *j, struct sbx_result *r)
 {
 	const struct sbx_problem *p = j->p;
-	uint64_t end = sbx__now_ms() + j->o->probe_budget_ms;
-	struct sbx_policy pol = j->pol;
-	pol.cpu_ms = PROBE_CAP_MS;
-	pol.wall_ms = PROBE_CAP_MS + 200;
-	stop_user(j); /* the probe's limits differ from the tests' */
-	struct psize sz[SBX_PROBE_MAX + 8];
-	memset(sz, 0, sizeof(sz));
-	unsigned nsz = 0;
-	/* A submission that timed out is probed from N/16 upwards: starting at N
-	 * would spend the budget on timeouts. */
-	unsigned n = r->status == SBX_TIMEOUT && p->probe_n >= 64 ? p->probe_n / 16 : p->probe_n;
+	uint64_t start = sbx__now_ms();
+	uint64_t end = start + j->o->probe_budget_ms;
 	r->probe.done = true;
 	r->probe.reference = p->cls;
 	r->probe.slope = NAN;
-	/* Find a size that runs under the cap, dividing by 4 after a timeout. */
-	for (;;) {
-		sz[nsz].n = n;
-		bool ok = measure(j, &pol, &sz[nsz], true);
-		if (sz[nsz].input == NULL) {
-			r->probe.message = xstrdup("the generator failed");
-			goto out;
-		}
-		if (ok)
-			break;
-		free(sz[nsz].input);
-		sz[nsz].input = NULL;
-		if (n < 8 || sbx__now_ms() > end) {
-			r->probe.message = xstrdup("too slow to measure at any size");
-			goto out;
-		}
-		n /= 4;
+	/* Sizes double from N/16 to 4N; after a timeout from N/64 to 2N.  Above
+	 * 4N caches and page faults bend even a linear curve upwards. */
+	unsigned n[SBX_PROBE_MAX], count = 0;
+	bool timeout = r->status == SBX_TIMEOUT;
+	unsigned base = p->probe_n / (timeout ? 64 : 16);
+	for (unsigned v = base ? base : 1; count < (timeout ? 8u : 7u); v *= 2)
+		n[count++] = v;
+	char *texts[SBX_PROBE_MAX] = {0};
+	char *req = NULL;
+	json_t *f = NULL;
+	struct sbx_exec ex;
+	memset(&ex, 0, sizeof(ex));
+	unsigned got = probe_inputs(j, n, count, texts);
+	if (got == 0) {
+		r->probe.message = xstrdup("the generator failed");
+		goto out;
 	}
-	nsz = 1;
-	/* After a timeout, secure two smaller sizes first: they are cheap. */
-	unsigned low = sz[0].n;
-	while (n < p->probe_n && nsz < 3 && low >= 2 && sbx__now_ms() < end) {
-		low /= 2;
-		sz[nsz].n = low;
-		if (!measure(j, &pol, &sz[nsz], true)) {
-			free(sz[nsz].input);
-			sz[nsz].input = NULL;
-			break;
-		}
-		nsz++;
+	size_t len = 0, cap = 0;
+	char head[256];
+	snprintf(head, sizeof(head),
+	    "{\"op\":\"probe\",\"module\":\"solution\",\"style\":\"%s\",\"cap_ms\":%u,"
+	    "\"min_ms\":%u,\"rounds\":%u,\"sizes\":[",
+	    p->style == SBX_STYLE_STDIO    ? "stdio"
+	    : p->style == SBX_STYLE_DESIGN ? "design"
+	                                   : "function",
+	    PROBE_CAP_MS, PROBE_MIN_MS, PROBE_ROUNDS);
+	bool ok = cat(&req, &len, &cap, head);
+	for (unsigned i = 0; ok && i < got; i++) {
+		char num[24];
+		snprintf(num, sizeof(num), "%s%u", i ? "," : "", n[i]);
+		ok = cat(&req, &len, &cap, num);
 	}
-	/* Up while even a quadratic next step stays under the cap (at most 8N). */
-	unsigned hi = 0;
-	for (unsigned i = 0; i < nsz; i++)
-		hi = sz[i].n > sz[hi].n ? i : hi;
-	while (nsz < SBX_PROBE_MAX && sz[hi].n < p->probe_n * 8 &&
-	       (sz[hi].best_t - sz[hi].best_b) * 4 + sz[hi].best_b * 2 < PROBE_CAP_MS &&
-	       sbx__now_ms() < end) {
-		sz[nsz].n = sz[hi].n * 2;
-		hi = nsz;
-		if (!measure(j, &pol, &sz[nsz], true)) {
-			free(sz[nsz].input);
-			sz[nsz].input = NULL;
-			break;
-		}
-		nsz++;
+	ok = ok && cat(&req, &len, &cap, "],\"inputs\":[");
+	for (unsigned i = 0; ok && i < got; i++)
+		ok = cat(&req, &len, &cap, i ? "," : "") && cat(&req, &len, &cap, texts[i]);
+	/* What is left of the budget, less a margin for the last call and the
+	 * interpreter decoding the inputs. */
+	uint64_t now = sbx__now_ms();
+	unsigned budget = now + 2 * PROBE_CAP_MS + 300 < end
+	                      ? (unsigned)(end - now - 2 * PROBE_CAP_MS - 300)
+	                      : 200;
+	char tail[64];
+	snprintf(tail, sizeof(tail), "],\"budget_ms\":%u}", budget);
+	ok = ok && cat(&req, &len, &cap, tail);
+	char *compile_error = NULL;
+	if (!ok || start_user(j, &j->pol, &compile_error) != TC_OK || compile_error != NULL) {
+		free(compile_error);
+		r->probe.message = xstrdup("the sandbox could not start");
+		goto out;
 	}
-	/* Down until four sizes. */
-	while (nsz < 4 && low >= 2 && sbx__now_ms() < end) {
-		low /= 2;
-		sz[nsz].n = low;
-		if (!measure(j, &pol, &sz[nsz], true)) {
-			free(sz[nsz].input);
-			sz[nsz].input = NULL;
-			break;
-		}
-		nsz++;
+	unsigned limit = budget + 4 * PROBE_CAP_MS + 1000;
+	sbx__executor_set_limits(&j->user, limit, limit);
+	enum tc_err e = sbx__executor_run(&j->user, req, NULL, 0, &ex);
+	sbx__executor_set_limits(&j->user, 0, 0);
+	if (e != TC_OK || ex.state != SBX_EXEC_DONE) {
+		r->probe.message = xstrdup(e == TC_OK && ex.state == SBX_EXEC_TIMEOUT
+		                               ? "too slow to measure at any size"
+		                               : "the probe did not run");
+		goto out;
 	}
-	/* Repeats: the minimum of several runs is the least noisy estimate. */
-	for (int rep = 0; rep < 5 && sbx__now_ms() < end; rep++)
-		for (unsigned i = 0; i < nsz && sbx__now_ms() < end; i++)
-			measure(j, &pol, &sz[i], rep < 2);
-	/* Sort by n and report. */
-	for (unsigned a = 0; a < nsz; a++)
-		for (unsigned b = a + 1; b < nsz; b++)
-			if (sz[b].n < sz[a].n) {
-				struct psize t = sz[a];
-				sz[a] = sz[b];
-				sz[b] = t;
-			}
-	double xs[SBX_PROBE_MAX], ys[SBX_PROBE_MAX];
+	f = json_loads(ex.result, 0, NULL);
+	json_t *v = json_object_get(f, "value"), *cpu = json_object_get(f, "cpu_ns");
+	if (!json_is_true(json_object_get(f, "ok")) || !json_is_array(v) ||
+	    json_array_size(v) == 0 || !json_is_integer(cpu) ||
+	    json_integer_value(cpu) / 1e6 > ex.wall_ms + 1.0) {
+		/* Failed, or claims more time than the child ran: not credible. */
+		const char *err = json_string_value(json_object_get(f, "error"));
+		r->probe.message = fmt("the probe failed: %s", err ? err : "implausible figures");
+		goto out;
+	}
+	double xs[SBX_PROBE_MAX], ys[SBX_PROBE_MAX], top = 0;
 	unsigned k = 0, nfit = 0;
-	double top = 0;
-	for (unsigned i = 0; i < nsz && k < SBX_PROBE_MAX; i++) {
-		double ms = sz[i].best_t - sz[i].best_b;
-		r->probe.n[k] = sz[i].n;
-		r->probe.ms[k] = ms > 0 ? ms : 0;
+	for (size_t i = 0; i < json_array_size(v) && k < SBX_PROBE_MAX; i++) {
+		json_t *row = json_array_get(v, i);
+		json_t *rn = json_array_get(row, 0), *rms = json_array_get(row, 1);
+		json_t *reps = json_array_get(row, 2);
+		if (!json_is_integer(rn) || !json_is_number(rms) || json_number_value(rms) < 0)
+			continue;
+		double ms = json_number_value(rms);
+		r->probe.n[k] = (unsigned)json_integer_value(rn);
+		r->probe.ms[k] = ms;
 		k++;
 		top = fmax(top, ms);
-		/* Points lost in the start-up noise carry no information. */
-		if (ms >= 0.5) {
-			xs[nfit] = sz[i].n;
+		if (json_integer_value(reps) < 2)
+			r->probe.partial = true;
+		/* Calls this short are mostly the call's own overhead. */
+		if (ms >= 0.05) {
+			xs[nfit] = (double)json_integer_value(rn);
 			ys[nfit] = ms;
 			nfit++;
 		}
 	}
 	r->probe.count = k;
+	if (json_is_true(json_object_get(f, "partial")))
+		r->probe.partial = true;
 	double slope;
-	if (top < 1.0) {
+	if (top < 1.0 && k == got) {
 		r->probe.slope = 0;
 		r->probe.cls = SBX_CLASS_1;
 		r->probe.message = xstrdup("below the timer's resolution at these sizes");
@@ -807,12 +799,18 @@ run_probe(struct judging *j, struct sbx_result *r)
 		double want = class_slope(p->cls, mid);
 		if (isfinite(want) && fabs(slope - want) <= 0.3)
 			r->probe.cls = p->cls;
-	} else if (r->probe.message == NULL) {
+	} else {
 		r->probe.message = xstrdup("not enough sizes measured");
 	}
+	if (r->probe.partial && r->probe.message == NULL)
+		r->probe.message = xstrdup("partial: the time budget ended before every size was "
+		                           "measured twice");
 out:
-	for (unsigned i = 0; i < SBX_PROBE_MAX + 8; i++)
-		free(sz[i].input);
+	json_decref(f);
+	sbx__exec_fini(&ex);
+	free(req);
+	for (unsigned i = 0; i < SBX_PROBE_MAX; i++)
+		free(texts[i]);
 	stop_user(j);
 }
 
@@ -825,44 +823,52 @@ set_internal(struct sbx_result *r, const char *msg)
 	tc_log(TC_LOG_ERROR, "judge", "%s", msg);
 }
 
-/* Decide checker problems' tests in one run of the checker. */
+/*
+ * Decide checker problems' tests in one run of the checker.  The request is
+ * written from the tests' JSON texts as they are: decoding and re-encoding
+ * megabytes of inputs here would cost more than the check.
+ */
 static void
 check_pending(struct judging *j, struct sbx_result *r, char **actuals)
 {
 	const struct sbx_problem *p = j->p;
-	json_t *in = json_array(), *ex = json_array(), *ac = json_array();
 	size_t idx[1024], k = 0;
-	for (size_t i = 0; i < p->ntests && k < 1024; i++) {
+	char *req = NULL;
+	size_t len = 0, cap = 0;
+	bool ok = cat(&req, &len, &cap, "{\"op\":\"batch\",\"items\":[");
+	for (size_t i = 0; ok && i < p->ntests && k < 1024; i++) {
 		if (actuals[i] == NULL)
 			continue;
-		json_t *a = json_loads(actuals[i], JSON_DECODE_ANY, NULL);
-		json_array_append_new(in, json_loads(p->tests[i].input, JSON_DECODE_ANY, NULL));
-		json_array_append_new(ex, json_loads(p->tests[i].expected, JSON_DECODE_ANY, NULL));
-		json_array_append_new(ac, a ? a : json_null());
+		ok = cat(&req, &len, &cap, k ? "," : "") &&
+		     cat(&req, &len, &cap, "{\"op\":\"check\",\"module\":\"checker\",\"input\":") &&
+		     cat(&req, &len, &cap, p->tests[i].input) &&
+		     cat(&req, &len, &cap, ",\"expected\":") &&
+		     cat(&req, &len, &cap, p->tests[i].expected) &&
+		     cat(&req, &len, &cap, ",\"actual\":") && cat(&req, &len, &cap, actuals[i]) &&
+		     cat(&req, &len, &cap, "}");
 		idx[k++] = i;
 	}
+	ok = ok && cat(&req, &len, &cap, "]}");
 	json_t *v = NULL;
-	if (k > 0 && start_author(j) == TC_OK)
-		v = run_batch(&j->author, batch_items(p, "check", "checker", in, ex, ac));
+	if (ok && k > 0 && start_author(j) == TC_OK)
+		v = run_batch_text(&j->author, req);
+	free(req);
 	for (size_t m = 0; m < k; m++) {
 		struct sbx_test_result *tr = &r->tests[idx[m]];
 		json_t *res = v ? json_array_get(v, m) : NULL;
-		json_t *ok = json_object_get(res, "value");
-		if (!json_is_true(json_object_get(res, "ok")) || !json_is_boolean(ok)) {
+		json_t *verdict = json_object_get(res, "value");
+		if (!json_is_true(json_object_get(res, "ok")) || !json_is_boolean(verdict)) {
 			tr->status = SBX_INTERNAL_ERROR;
 			tr->ok = false;
 			free(tr->message);
 			tr->message = xstrdup("the checker failed");
 			set_internal(r, "the problem's checker failed");
 		} else {
-			tr->ok = json_is_true(ok);
+			tr->ok = json_is_true(verdict);
 			tr->status = tr->ok ? SBX_ACCEPTED : SBX_WRONG_ANSWER;
 		}
 	}
 	json_decref(v);
-	json_decref(in);
-	json_decref(ex);
-	json_decref(ac);
 }
 
 /* ---- the judging ----------------------------------------------------------------- */
@@ -922,7 +928,21 @@ sbx_judge_run(struct sbx_worker *w, const struct sbx_problem *p, const char *cod
 		}
 	}
 	char *compile_error = NULL;
-	enum tc_err e = start_user(&j, &j.pol, &compile_error);
+	/* The user's and the author's zygotes (warm ones when the worker has
+	 * them) compile at once; both answer before the first test, so neither
+	 * start-up lands in a test's CPU time. */
+	enum tc_err e =
+	    sbx__executor_begin(&j.user, w, &j.pol, o->zygote, j.user_modules, p->entry_json);
+	if (e == TC_OK &&
+	    (p->has_checker || o->counterexample || (o->probe && p->cls != SBX_CLASS_UNKNOWN)))
+		author_begin(&j);
+	if (e == TC_OK)
+		e = sbx__executor_ready(&j.user, &compile_error);
+	if (e == TC_OK && compile_error == NULL) {
+		j.user_up = true;
+		if (j.author_pending)
+			author_ready(&j);
+	}
 	if (e != TC_OK) {
 		set_internal(r, "the sandbox could not start");
 		goto done;
@@ -1022,9 +1042,13 @@ done:
 	stop_user(&j);
 	stop_author(&j);
 	free(j.user_modules);
+	/* Warm zygotes serve one submission: the unused ones go too, and fresh
+	 * ones start for the next submission once this one is swept. */
+	sbx__warm_drop(w);
 	sbx__worker_sweep(w);
 	if (!sbx_worker_clean(w))
 		set_internal(r, "processes or files of the run survived its end");
+	sbx__warm_fill(w, &j.pol);
 	return TC_OK;
 }
 
@@ -1083,7 +1107,9 @@ sbx_problem_check(struct sbx_worker *w, const struct sbx_problem *p, FILE *repor
 		free(in);
 	}
 	stop_author(&j);
+	sbx__warm_drop(w);
 	sbx__worker_sweep(w);
+	sbx__warm_fill(w, &j.pol);
 	if (bad == 0)
 		fprintf(report, "%s: ok (%zu tests)\n", p->slug, p->ntests);
 	return bad ? TC_EPROTO : TC_OK;

@@ -150,6 +150,7 @@ sbx_result_format(const struct sbx_result *r, char **out)
 		json_object_set_new(p, "class", json_string(sbx_class_name(r->probe.cls)));
 		json_object_set_new(
 		    p, "reference_class", json_string(sbx_class_name(r->probe.reference)));
+		json_object_set_new(p, "partial", json_boolean(r->probe.partial));
 		json_object_set_new(p, "message", str_or_null(r->probe.message));
 		json_object_set_new(o, "complexity_probe", p);
 	} else {
@@ -248,6 +249,7 @@ parse_probe(json_t *p, struct sbx_probe *out)
 	if (sbx_class_parse(
 	        json_string_value(json_object_get(p, "reference_class")), &out->reference) != TC_OK)
 		out->reference = SBX_CLASS_UNKNOWN;
+	out->partial = json_is_true(json_object_get(p, "partial"));
 	return get_str(p, "message", &out->message);
 }
 

@@ -77,11 +77,33 @@ enum tc_err sbx__cg_mem_current(const struct sbx_cgroup *cg, uint64_t *bytes);
 void sbx__cg_mem_peak_reset(struct sbx_cgroup *cg);
 uint64_t sbx__cg_oom_count(const struct sbx_cgroup *cg);
 unsigned sbx__cg_nprocs(const struct sbx_cgroup *cg);
+/* Processes in the cgroup other than the nkeep pids in keep. */
+unsigned sbx__cg_nprocs_except(const struct sbx_cgroup *cg, const pid_t *keep, unsigned nkeep);
 /* Kill every process in the cgroup and wait (bounded) until it is empty. */
 enum tc_err sbx__cg_kill_all(struct sbx_cgroup *cg);
 void sbx__cg_destroy(struct sbx_cgroup *cg);
 
 /* ---- boxes -------------------------------------------------------------- */
+
+struct sbx_box {
+	pid_t pid; /* host pid of the box's first process */
+	bool reaped;
+};
+
+/*
+ * A warm zygote: a box started in zygote mode ahead of a submission.  Its
+ * interpreter has started and imported the common modules, and it blocks
+ * on its first frame; it has seen no code.  It serves one submission (the
+ * executor that takes it owns it from then on) and is never returned.
+ */
+struct sbx_warm {
+	struct sbx_box box;
+	int ctl;  /* control socket, -1 when the slot is empty */
+	int zerr; /* its stderr */
+};
+
+/* Warm slots per worker: the user's zygote and the author's. */
+#define SBX_WARM_N 2
 
 struct sbx_worker {
 	enum sbx_level level;
@@ -94,7 +116,10 @@ struct sbx_worker {
 	struct sbx_bpf outer; /* launcher filter (execve allowed) */
 	struct sbx_bpf inner; /* harness filter (no execve) */
 	char *inner_hex;      /* inner as hex text for the harness */
-	char *argv_zygote[16];
+	struct sbx_warm warm[SBX_WARM_N];
+	struct sbx_policy warm_policy; /* the box shape warm zygotes were started with */
+	char *warm_strs;               /* owned storage of warm_policy's strings */
+	bool warm_off;                 /* SANDBOX_WARM=0: every zygote starts cold */
 };
 
 /* What to start: the harness in one mode, with descriptors for fds 0..4. */
@@ -105,17 +130,24 @@ struct sbx_box_spec {
 	bool per_test_limits; /* single mode: CPU/AS limits of one test on the whole box */
 };
 
-struct sbx_box {
-	pid_t pid; /* host pid of the box's first process */
-	bool reaped;
-};
-
 enum tc_err sbx__box_start(
     struct sbx_worker *w, const struct sbx_box_spec *spec, struct sbx_box *b);
 /* Kill everything of the box (pid 1 of its namespace, the cgroup) and reap it. */
 void sbx__box_kill(struct sbx_worker *w, struct sbx_box *b);
 /* Kill whatever is left of every box of the worker (end of a judging). */
 void sbx__worker_sweep(struct sbx_worker *w);
+
+/*
+ * sbx__warm_fill starts a zygote in every empty warm slot, with the box
+ * shape of p (its strings are copied).  A slot that fails to start stays
+ * empty (logged); the next executor then starts cold.  Blocks: on clone
+ * and exec, not on the interpreter's start-up.
+ */
+void sbx__warm_fill(struct sbx_worker *w, const struct sbx_policy *p);
+/* Kill and reap every warm zygote. */
+void sbx__warm_drop(struct sbx_worker *w);
+/* The host pids of the warm zygotes (at most SBX_WARM_N); returns the count. */
+unsigned sbx__warm_pids(const struct sbx_worker *w, pid_t *pids);
 /* Reap the box's first process, non-blocking when block is false; true when reaped. */
 bool sbx__box_reap(struct sbx_box *b, bool block, int *status, struct rusage *ru);
 
@@ -160,9 +192,12 @@ struct sbx_executor {
 	char *init_json; /* {"modules":..,"entry":..,"limits":..,"bpf":..} */
 	struct sbx_box box;
 	bool running;
-	int ctl;  /* zygote control socket */
-	int zerr; /* zygote stderr */
-	uint64_t baseline_mem;
+	int ctl;                    /* zygote control socket */
+	int zerr;                   /* zygote stderr */
+	bool warm;                  /* the zygote was taken from a warm slot */
+	bool pending;               /* init sent, reply not read yet */
+	char run_limits[160];       /* "" or a JSON object replacing the init's limits for runs */
+	unsigned cpu_ms0, wall_ms0; /* the policy's limits, for sbx__executor_set_limits(0) */
 };
 
 /*
@@ -173,6 +208,20 @@ struct sbx_executor {
 enum tc_err sbx__executor_start(struct sbx_executor *x, struct sbx_worker *w,
     const struct sbx_policy *policy, bool zygote, const char *modules_json, const char *entry_json,
     char **compile_error);
+/*
+ * The two halves of sbx__executor_start, so that two zygotes compile at
+ * once: begin takes a warm zygote (or starts one) and sends the modules;
+ * ready waits for the answer, starting a cold zygote once if a warm one
+ * turns out dead.  After begin fails, or after ready, x is as after start.
+ */
+enum tc_err sbx__executor_begin(struct sbx_executor *x, struct sbx_worker *w,
+    const struct sbx_policy *policy, bool zygote, const char *modules_json, const char *entry_json);
+enum tc_err sbx__executor_ready(struct sbx_executor *x, char **compile_error);
+/*
+ * Limits for the following runs: cpu_ms and wall_ms replace the policy's
+ * (0 = back to the policy given at start).
+ */
+void sbx__executor_set_limits(struct sbx_executor *x, unsigned cpu_ms, unsigned wall_ms);
 /* Run one request (JSON text; stdin_data is fed to fd 0). */
 enum tc_err sbx__executor_run(struct sbx_executor *x, const char *req_json, const char *stdin_data,
     size_t stdin_len, struct sbx_exec *out);

@@ -64,6 +64,10 @@ sbx_worker_new(enum sbx_level level, unsigned id, struct sbx_worker **out)
 	w->level = level;
 	w->id = id;
 	w->uid = 61000 + id % 1000;
+	for (int i = 0; i < SBX_WARM_N; i++)
+		w->warm[i].ctl = w->warm[i].zerr = -1;
+	const char *warm = getenv("SANDBOX_WARM");
+	w->warm_off = warm != NULL && strcmp(warm, "0") == 0;
 	/* A judge writes to pipes whose readers may die: never be killed by it. */
 	struct sigaction sa;
 	if (sigaction(SIGPIPE, NULL, &sa) == 0 && sa.sa_handler == SIG_DFL)
@@ -105,6 +109,10 @@ sbx_worker_new(enum sbx_level level, unsigned id, struct sbx_worker **out)
 			goto fail;
 		}
 	}
+	/* Zygotes for the first submission start now, with the default box. */
+	struct sbx_policy p;
+	sbx_policy_init(&p);
+	sbx__warm_fill(w, &p);
 	*out = w;
 	return TC_OK;
 fail:
@@ -117,6 +125,8 @@ sbx_worker_free(struct sbx_worker *w)
 {
 	if (w == NULL)
 		return;
+	sbx__warm_drop(w);
+	free(w->warm_strs);
 	if (w->have_cg)
 		sbx__cg_destroy(&w->cg);
 	if (w->scratch[0])
@@ -136,7 +146,9 @@ sbx_worker_level(const struct sbx_worker *w)
 bool
 sbx_worker_clean(const struct sbx_worker *w)
 {
-	if (w->have_cg && sbx__cg_nprocs(&w->cg) != 0)
+	pid_t warm[SBX_WARM_N];
+	unsigned nwarm = sbx__warm_pids(w, warm);
+	if (w->have_cg && sbx__cg_nprocs_except(&w->cg, warm, nwarm) != 0)
 		return false;
 	const char *dir = w->level == SBX_LEVEL_FULL ? w->root : w->scratch;
 	DIR *d = opendir(dir);

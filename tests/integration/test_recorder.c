@@ -329,3 +329,80 @@ Test(SUITE, server_restart_mid_run_loses_nothing, .timeout = 120)
 	finish(&f);
 }
 #endif
+
+/* Many rooms at once: each gets its own events stored and its own acks. */
+#define MANY 300
+static uint64_t many_acked[MANY]; /* guarded by heard.lock */
+
+static enum tc_err
+many_handle(struct tc_ctx *ctx, void *state, const struct tc_msg *msg)
+{
+	char room[ST_ID_MAX + 1];
+	uint64_t seq = 0;
+	unsigned i;
+	if (msg->type != RECORDER_MSG_ACK)
+		return TC_OK;
+	pthread_mutex_lock(&heard.lock);
+	if (recorder_ack_decode(msg->body, msg->len, room, &seq) != TC_OK ||
+	    sscanf(room, "many-%u", &i) != 1 || i >= MANY || seq < many_acked[i])
+		heard.bad++;
+	else
+		many_acked[i] = seq;
+	pthread_mutex_unlock(&heard.lock);
+	return TC_OK;
+}
+
+static const struct tc_behaviour many_b = {
+    .kind = "manyrooms", .init = room_init, .handle = many_handle};
+
+static bool
+all_acked(void *arg)
+{
+	bool ok = true;
+	pthread_mutex_lock(&heard.lock);
+	for (unsigned i = 0; i < MANY && ok; i++)
+		ok = many_acked[i] == 3;
+	pthread_mutex_unlock(&heard.lock);
+	return ok;
+}
+
+Test(SUITE, many_rooms_each_get_their_events_and_acks, .timeout = 120)
+{
+	struct fixture f;
+	struct recorder_config cfg = {0};
+	struct tc_addr from;
+	start(&f, &cfg);
+	memset(many_acked, 0, sizeof(many_acked));
+	XT_OK(tc_spawn(f.node, &many_b, NULL, &from));
+	for (unsigned r = 0; r < MANY; r++) {
+		char id[32], text[3][48];
+		struct st_event e[3];
+		snprintf(id, sizeof(id), "many-%u", r);
+		for (unsigned k = 0; k < 3; k++) {
+			snprintf(text[k], sizeof(text[k]), "%s #%u", id, k + 1);
+			e[k] = (struct st_event){.seq = k + 1,
+			    .ts_ms = k + 1,
+			    .type = ST_EV_CHAT,
+			    .len = (uint32_t)strlen(text[k]),
+			    .payload = (const uint8_t *)text[k]};
+		}
+		uint8_t *buf = NULL;
+		size_t len = 0;
+		XT_OK(recorder_append_encode(id, e, 3, &buf, &len));
+		XT_OK(tc_node_send(f.node, f.rec, from, RECORDER_MSG_APPEND, buf, len));
+		free(buf);
+	}
+	cr_assert(xt_wait_until(all_acked, NULL, 60000), "every room acknowledged through seq 3");
+	for (unsigned r = 0; r < MANY; r += 37) {
+		char id[32], want[40];
+		struct st_timeline *tl = NULL;
+		snprintf(id, sizeof(id), "many-%u", r);
+		XT_OK(st_timeline_read(f.st, id, 1, UINT64_MAX, &tl));
+		cr_assert_eq(tl->n, 3);
+		snprintf(want, sizeof(want), "%s #3", id);
+		cr_assert(tl->ev[2].len == strlen(want) &&
+		          memcmp(tl->ev[2].payload, want, tl->ev[2].len) == 0);
+		st_timeline_free(tl);
+	}
+	finish(&f);
+}

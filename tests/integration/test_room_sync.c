@@ -1,12 +1,13 @@
 /*
  * test_room_sync.c - the real room actor on a real node, with test clients
- * playing sessions: two editors converge, a late joiner gets every stored
- * update then step 2, observers are read-only, a full room refuses, chat
+ * playing sessions: two editors converge, a late joiner gets the merged
+ * log as one step 2 and the room's state vector, observers are read-only, a full room refuses, chat
  * both ways, malformed updates are refused and not relayed, awareness is
  * relayed, remembered and removed, and a run goes to the runner and its
  * progress and verdict reach every member.  No store: the in-memory room.
  */
 #include <criterion/criterion.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -129,7 +130,50 @@ Test(room_sync, two_editors_receive_each_others_updates)
 	rc_free(b);
 }
 
-Test(room_sync, late_joiner_gets_every_update_then_step2)
+/* merged: the merge of the given golden updates; the caller finis *out. */
+static void
+merged(const char *const *files, size_t n, struct yp_buf *out, struct yp_buf *sv)
+{
+	struct yp_span in[8];
+	uint8_t *u[8];
+	cr_assert_leq(n, 8);
+	for (size_t i = 0; i < n; i++) {
+		u[i] = rc_load(files[i], &in[i].len);
+		in[i].p = u[i];
+	}
+	yp_buf_init(out, 1 << 20);
+	if (sv != NULL)
+		yp_buf_init(sv, 1 << 20);
+	XT_OK(yp_update_merge(in, n, NULL, 0, out, sv));
+	for (size_t i = 0; i < n; i++)
+		free(u[i]);
+}
+
+/* fixture reads tests/unit/actors/fixtures/<name>; the caller frees it. */
+static uint8_t *
+fixture(const char *name, size_t *len)
+{
+	char path[1024];
+	snprintf(path, sizeof(path), "%s/tests/unit/actors/fixtures/%s", xt_source_root(), name);
+	FILE *f = fopen(path, "rb");
+	cr_assert_not_null(f, "cannot open %s", path);
+	uint8_t *buf = malloc(1 << 20);
+	cr_assert_not_null(buf);
+	*len = fread(buf, 1, 1 << 20, f);
+	fclose(f);
+	return buf;
+}
+
+static bool
+payload_is(const struct rc_frame *f, const uint8_t *want, size_t len)
+{
+	const uint8_t *p;
+	size_t plen;
+	rc_sync_payload(f, &p, &plen);
+	return plen == len && memcmp(p, want, len) == 0;
+}
+
+Test(room_sync, late_joiner_gets_one_merged_step2)
 {
 	static const char *const files[] = {"session_1.bin", "delete_only.bin", "session_3.bin"};
 	start(0, NULL, NULL);
@@ -138,23 +182,98 @@ Test(room_sync, late_joiner_gets_every_update_then_step2)
 	for (int i = 0; i < 3; i++)
 		send_file(a, ROOM_SYNC_UPDATE, files[i]);
 	rc_wait(o, ROOM_FRAME_SYNC, ROOM_SYNC_UPDATE, 3);
+	for (int i = 0; i < 3; i++)
+		cr_assert(frame_carries(o, (size_t)i, files[i]), "update %d relayed as sent", i);
 
 	struct rc_client *c = joined("cy", "editor");
 	rc_send_sync(node, c, ROOM_SYNC_STEP1, yp_empty_state_vector, 1);
 	rc_wait(c, ROOM_FRAME_SYNC, ROOM_SYNC_STEP2, 1);
-	cr_assert_eq(rc_count(c, ROOM_FRAME_SYNC, ROOM_SYNC_UPDATE), 3);
-	for (int i = 0; i < 3; i++)
-		cr_assert(frame_carries(c, (size_t)i, files[i]), "update %d in order", i);
-	cr_assert_lt(rc_index(c, ROOM_FRAME_SYNC, ROOM_SYNC_UPDATE, 2),
-	    rc_index(c, ROOM_FRAME_SYNC, ROOM_SYNC_STEP2, 0), "step 2 comes last");
+	/* Then a chat: everything the room sent before it has arrived. */
+	rc_send_app(node, a, ROOM_FRAME_CHAT, "text", "after", NULL, NULL);
+	rc_wait(c, ROOM_FRAME_CHAT, -1, 1);
+	cr_assert_eq(rc_count(c, ROOM_FRAME_SYNC, ROOM_SYNC_UPDATE), 0, "no update frames");
+	cr_assert_eq(rc_count(c, ROOM_FRAME_SYNC, ROOM_SYNC_STEP2), 1, "one step 2");
+	struct yp_buf want, sv;
+	merged(files, 3, &want, &sv);
 	struct rc_frame s2 = rc_nth(c, ROOM_FRAME_SYNC, ROOM_SYNC_STEP2, 0);
+	cr_assert(payload_is(&s2, want.data, want.len), "step 2 is the merged log");
+	/* The joiner was asked for what the room lacks: the room's state vector. */
+	struct rc_frame s1 = rc_nth(c, ROOM_FRAME_SYNC, ROOM_SYNC_STEP1, 0);
+	cr_assert(payload_is(&s1, sv.data, sv.len), "step 1 carries the room's state vector");
+	size_t nsv;
+	XT_OK(yp_state_vector_check(sv.data, sv.len, &nsv));
+	cr_assert_eq(nsv, 1);
+	/* Sums as sent: nothing lost or doubled. */
+	struct yp_update_info info;
+	uint64_t ins = 0, del = 0;
+	for (int i = 0; i < 3; i++) {
+		size_t len;
+		uint8_t *u = rc_load(files[i], &len);
+		XT_OK(yp_update_parse(u, len, &info));
+		ins += info.inserted;
+		del += info.deleted;
+		yp_update_info_fini(&info);
+		free(u);
+	}
+	XT_OK(yp_update_parse(want.data, want.len, &info));
+	cr_assert_eq(info.inserted, ins);
+	cr_assert_eq(info.deleted, del);
+	yp_update_info_fini(&info);
+	yp_buf_fini(&want);
+	yp_buf_fini(&sv);
+	stop();
+	rc_free(a);
+	rc_free(o);
+	rc_free(c);
+}
+
+/*
+ * 400 keystrokes of real Yjs typing (tests/node/ymerge-corpus.mjs): a late
+ * joiner's one step 2 is byte for byte what Y.encodeStateAsUpdate of the
+ * typist's document is, so applied it gives the whole text; a joiner that
+ * has it all gets no structs back.
+ */
+Test(room_sync, late_joiner_after_typing_gets_the_document)
+{
+	size_t len, slen;
+	uint8_t *all = fixture("typing.updates", &len);
+	uint8_t *state = fixture("typing.state", &slen);
+	start(0, NULL, NULL);
+	struct rc_client *a = joined("ada", "editor");
+	struct rc_client *o = joined("obs", "observer");
+	size_t n = 0;
+	for (size_t pos = 0; pos + 4 <= len; n++) {
+		size_t ulen = (size_t)all[pos] << 24 | (size_t)all[pos + 1] << 16 |
+		              (size_t)all[pos + 2] << 8 | all[pos + 3];
+		rc_send_sync(node, a, ROOM_SYNC_UPDATE, all + pos + 4, ulen);
+		pos += 4 + ulen;
+	}
+	cr_assert_eq(n, 400);
+	rc_wait(o, ROOM_FRAME_SYNC, ROOM_SYNC_UPDATE, n);
+
+	struct rc_client *c = joined("cy", "observer");
+	rc_send_sync(node, c, ROOM_SYNC_STEP1, yp_empty_state_vector, 1);
+	rc_wait(c, ROOM_FRAME_SYNC, ROOM_SYNC_STEP2, 1);
+	struct rc_frame s2 = rc_nth(c, ROOM_FRAME_SYNC, ROOM_SYNC_STEP2, 0);
+	cr_assert(payload_is(&s2, state, slen), "step 2 is the typist's document");
+
+	/* A step 1 naming everything the room has: a step 2 without structs. */
+	struct rc_frame s1 = rc_nth(c, ROOM_FRAME_SYNC, ROOM_SYNC_STEP1, 0);
+	const uint8_t *sv;
+	size_t svlen;
+	rc_sync_payload(&s1, &sv, &svlen);
+	rc_send_sync(node, c, ROOM_SYNC_STEP1, sv, svlen);
+	rc_wait(c, ROOM_FRAME_SYNC, ROOM_SYNC_STEP2, 2);
+	struct rc_frame again = rc_nth(c, ROOM_FRAME_SYNC, ROOM_SYNC_STEP2, 1);
+	struct yp_update_info info;
 	const uint8_t *p;
 	size_t plen;
-	rc_sync_payload(&s2, &p, &plen);
-	struct yp_update_info info;
+	rc_sync_payload(&again, &p, &plen);
 	XT_OK(yp_update_parse(p, plen, &info));
-	cr_assert_eq(info.nclients, 0, "step 2 is the empty update");
+	cr_assert_eq(info.structs, 0, "nothing the joiner has");
 	yp_update_info_fini(&info);
+	free(all);
+	free(state);
 	stop();
 	rc_free(a);
 	rc_free(o);

@@ -1,8 +1,9 @@
 /*
  * tandem bench judge - verdict latency of a correct Two Sum through the full
- * sandbox, beside (a) one fresh unsandboxed python3.11 per test and (b) all
- * tests in one unsandboxed process (the floor); submissions/s with two
- * workers; the probe's slope spread for an O(n) and an O(n^2) solution.
+ * sandbox (warm zygotes, and zygotes started on use), beside (a) one fresh
+ * unsandboxed python3.11 per test and (b) all tests in one unsandboxed
+ * process (the floor); submissions/s with two workers; the probe's slope
+ * spread for an O(n) and an O(n^2) solution, and its slowest judging.
  */
 #include <dirent.h>
 #include <math.h>
@@ -143,14 +144,14 @@ slopes(struct sbx_worker *w, const struct sbx_problem *p, const char *code, int 
 	sbx_judge_opts_init(&o);
 	o.counterexample = false;
 	printf("probe %-8s", label);
-	double lo = INFINITY, hi = -INFINITY, tmax = 0;
+	double lo = INFINITY, hi = -INFINITY, tmax = 0, wmax = 0;
 	for (int i = 0; i < reps; i++) {
 		struct sbx_result r;
 		double t0 = now_ms();
 		if (sbx_judge_run(w, p, code, strlen(code), &o, &r) != TC_OK)
 			continue;
 		double t = now_ms() - t0;
-		(void)t;
+		wmax = fmax(wmax, t);
 		if (r.probe.done && isfinite(r.probe.slope)) {
 			printf(" %.2f(%s)", r.probe.slope, sbx_class_name(r.probe.cls));
 			lo = fmin(lo, r.probe.slope);
@@ -161,7 +162,9 @@ slopes(struct sbx_worker *w, const struct sbx_problem *p, const char *code, int 
 		tmax = fmax(tmax, (double)r.probe.count);
 		sbx_result_fini(&r);
 	}
-	printf("   spread %.2f\n", isfinite(hi - lo) ? hi - lo : NAN);
+	printf("   spread %.2f, slowest judging with probe %.0f ms\n",
+	    isfinite(hi - lo) ? hi - lo : NAN, wmax);
+	(void)tmax;
 }
 
 int
@@ -214,11 +217,21 @@ tandem_bench_judge(int argc, char **argv)
 		sbx_problem_free(p);
 		return TANDEM_EXIT_ENV;
 	}
+	/* The same judging with zygotes started on demand (SANDBOX_WARM=0). */
+	struct sbx_worker *cold = NULL;
+	setenv("SANDBOX_WARM", "0", 1);
+	enum tc_err cold_err = sbx_worker_new(SBX_LEVEL_FULL, 3, &cold);
+	unsetenv("SANDBOX_WARM");
+	if (cold_err != TC_OK) {
+		sbx_worker_free(w);
+		sbx_problem_free(p);
+		return TANDEM_EXIT_ENV;
+	}
 	struct sbx_judge_opts o;
 	sbx_judge_opts_init(&o);
 	o.probe = false;
 	o.counterexample = false;
-	double sb[MAX_REPS], fresh[MAX_REPS], one[MAX_REPS], sbf[MAX_REPS];
+	double sb[MAX_REPS], fresh[MAX_REPS], one[MAX_REPS], sbf[MAX_REPS], sbc[MAX_REPS];
 	for (int i = 0; i < reps; i++) {
 		struct sbx_result r;
 		double t0 = now_ms();
@@ -226,6 +239,10 @@ tandem_bench_judge(int argc, char **argv)
 		sb[i] = now_ms() - t0;
 		if (r.status != SBX_ACCEPTED)
 			fprintf(stderr, "warning: %s\n", sbx_status_name(r.status));
+		sbx_result_fini(&r);
+		t0 = now_ms();
+		sbx_judge_run(cold, p, code, n, &o, &r);
+		sbc[i] = now_ms() - t0;
 		sbx_result_fini(&r);
 		o.zygote = false;
 		t0 = now_ms();
@@ -254,6 +271,8 @@ tandem_bench_judge(int argc, char **argv)
 	double m_f = pct(fresh, reps, 0.5), m_1 = pct(one, reps, 0.5);
 	printf("two-sum, %d tests, %d runs (median / p90 ms)\n", t.n, reps);
 	printf("  judge, full sandbox, zygote   %8.1f / %8.1f\n", m_sb, p_sb);
+	printf("  judge, zygote started on use  %8.1f / %8.1f\n", pct(sbc, reps, 0.5),
+	    pct(sbc, reps, 0.9));
 	printf("  judge, full sandbox, fresh    %8.1f / %8.1f\n", pct(sbf, reps, 0.5),
 	    pct(sbf, reps, 0.9));
 	printf("  (a) fresh python3.11 per test %8.1f / %8.1f\n", m_f, pct(fresh, reps, 0.9));
@@ -275,6 +294,7 @@ tandem_bench_judge(int argc, char **argv)
 
 	slopes(w, p, code, probe_reps, "O(n)");
 	slopes(w, p, quadratic_py, probe_reps, "O(n^2)");
+	sbx_worker_free(cold);
 	sbx_worker_free(w);
 	for (int k = 0; k < t.n; k++)
 		free(t.paths[k]);

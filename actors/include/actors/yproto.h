@@ -9,6 +9,8 @@
  *     Item with its origins, parent, parentSub and content) and the delete
  *     set, checks that everything a Yjs client would decode is there and
  *     well formed, and counts per client what was inserted and deleted;
+ *   - a merge of Yjs updates into one (Y.mergeUpdates plus squashing),
+ *     with the state vector of the result;
  *   - the y-protocols awareness update (clients, clocks, JSON states).
  *
  * Every parser reads from a caller buffer of known length, checks each
@@ -192,6 +194,51 @@ struct yp_update_info {
  */
 enum tc_err yp_update_parse(const uint8_t *buf, size_t len, struct yp_update_info *out);
 void yp_update_info_fini(struct yp_update_info *info);
+
+/* ---- merging updates ----------------------------------------------------- */
+
+/* Structs yp_update_merge holds at once, over all its inputs. */
+#define YP_MAX_MERGE_STRUCTS (1u << 20)
+/* Delete-set ranges yp_update_merge holds at once, over all its inputs. */
+#define YP_MAX_MERGE_RANGES (1u << 21)
+
+/* A borrowed byte span. */
+struct yp_span {
+	const uint8_t *p;
+	size_t len;
+};
+
+/*
+ * yp_update_merge merges n Yjs v1 updates into one, as Y.mergeUpdates does
+ * plus the squashing a Y.Doc does on its own encoding: structs per client
+ * in clock order (earlier inputs win ties), input Skips and structs wholly
+ * covered by what is already written dropped, a partly covered GC or
+ * Deleted, String, Any or JSON content sliced, gaps written as Skips,
+ * adjacent structs merged when Yjs's Item.mergeWith would merge them (same
+ * client, consecutive clocks, origin the unit before, same right origin,
+ * both String, Any, JSON or Deleted; or both GC), so a typing run becomes
+ * one struct, and the delete sets united (ranges sorted, overlapping and
+ * adjacent ones joined).  Clients are written in descending id, as Yjs does.
+ *
+ * have (have_len bytes; NULL for none) is a peer's state vector: a client's
+ * structs that end at or below its clock there are left out (a struct
+ * across it is kept whole; Yjs skips what it has).  The delete set is
+ * always whole.
+ *
+ * The merged update is appended to out.  When sv is not NULL, the state
+ * vector of the result is appended to it (per client the end of its run of
+ * structs from clock 0, Skips being holes; y-protocols encoding).  Inputs
+ * are borrowed; nothing is kept.
+ *
+ * Returns TC_OK; TC_EPROTO if an input or have does not parse; TC_ETOOBIG
+ * past YP_MAX_MERGE_STRUCTS, YP_MAX_MERGE_RANGES or out's or sv's max;
+ * TC_ENOTSUP when inputs overlap partly in a struct that cannot be sliced
+ * here (any other content, or a string cut inside a surrogate pair): the
+ * caller keeps the inputs unmerged; TC_ENOMEM.  On error out and sv are as
+ * they were.
+ */
+enum tc_err yp_update_merge(const struct yp_span *in, size_t n, const uint8_t *have,
+    size_t have_len, struct yp_buf *out, struct yp_buf *sv);
 
 /* ---- awareness ---------------------------------------------------------- */
 

@@ -128,6 +128,7 @@ struct sbx_probe {
 	double slope;
 	enum sbx_class cls;
 	enum sbx_class reference;
+	bool partial; /* the time budget ended first: fewer sizes or repeats than planned */
 	char *message;
 };
 

@@ -4,8 +4,10 @@
  * level, problem checks over every bundled problem, and the CLI.
  */
 #include <dirent.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <math.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -376,4 +378,124 @@ Test(sandbox_judge, cli_writes_the_contract_result, .timeout = 300)
 	free(json);
 	xt_rmtree(tmp);
 	free(tmp);
+}
+
+/* ---- warm zygotes ------------------------------------------------------------ */
+
+static const char add_code[] = "class Solution:\n    def add(self, a, b):\n        return a + b\n";
+
+/* The warm zygotes' host pids, each slot filled. */
+static unsigned
+warm_pids(const struct sbx_worker *w, pid_t *pids)
+{
+	unsigned n = sbx__warm_pids(w, pids);
+	cr_assert_eq(n, SBX_WARM_N, "every warm slot holds a zygote");
+	return n;
+}
+
+/* A process we started is gone: reaped, not even a zombie of ours. */
+static bool
+gone(pid_t pid)
+{
+	return kill(pid, 0) != 0 && errno == ESRCH;
+}
+
+static void
+judge_on(struct sbx_worker *w, const struct sbx_problem *p, const char *code, enum sbx_status want)
+{
+	struct sbx_judge_opts o;
+	sbx_judge_opts_init(&o);
+	struct sbx_result r;
+	XT_OK(sbx_judge_run(w, p, code, strlen(code), &o, &r));
+	cr_assert_eq(
+	    r.status, want, "%s: %s", sbx_status_name(r.status), r.message ? r.message : "");
+	sbx_result_fini(&r);
+	cr_assert(sbx_worker_clean(w), "nothing but the warm zygotes survives a judging");
+}
+
+Test(sandbox_judge, warm_zygotes_are_replaced_after_each_submission, .timeout = 120)
+{
+	need_full();
+	struct sbx_problem *p = load("tests/data/sandbox/add");
+	struct sbx_worker *w = NULL;
+	XT_OK(sbx_worker_new(SBX_LEVEL_FULL, 3, &w));
+	pid_t before[SBX_WARM_N], after[SBX_WARM_N];
+	warm_pids(w, before);
+	judge_on(w, p, add_code, SBX_ACCEPTED);
+	warm_pids(w, after);
+	for (unsigned i = 0; i < SBX_WARM_N; i++) {
+		cr_assert(gone(before[i]), "a warm zygote serves one submission, then dies");
+		for (unsigned k = 0; k < SBX_WARM_N; k++)
+			cr_assert_neq(after[k], before[i], "the next submission gets new ones");
+	}
+	sbx_worker_free(w);
+	for (unsigned i = 0; i < SBX_WARM_N; i++)
+		cr_assert(gone(after[i]));
+	sbx_problem_free(p);
+}
+
+Test(sandbox_judge, consecutive_submissions_share_no_tmp, .timeout = 120)
+{
+	need_full();
+	struct sbx_problem *p = load("tests/data/sandbox/add");
+	struct sbx_worker *w = NULL;
+	XT_OK(sbx_worker_new(SBX_LEVEL_FULL, 3, &w));
+	const char *first = "class Solution:\n"
+	                    "    def add(self, a, b):\n"
+	                    "        open('/tmp/from-first', 'w').write('x')\n"
+	                    "        return a + b\n";
+	const char *second = "import os\n"
+	                     "class Solution:\n"
+	                     "    def add(self, a, b):\n"
+	                     "        return a + b + (1000 if os.path.exists('/tmp/from-first') "
+	                     "else 0)\n";
+	judge_on(w, p, first, SBX_ACCEPTED);
+	judge_on(w, p, second, SBX_ACCEPTED);
+	sbx_worker_free(w);
+	sbx_problem_free(p);
+}
+
+Test(sandbox_judge, freeing_a_worker_with_warm_zygotes_leaves_nothing, .timeout = 60)
+{
+	need_full();
+	struct sbx_worker *w = NULL;
+	XT_OK(sbx_worker_new(SBX_LEVEL_FULL, 3, &w));
+	pid_t pids[SBX_WARM_N];
+	warm_pids(w, pids);
+	char cgdir[sizeof(w->cg.dir[0])];
+	snprintf(cgdir, sizeof(cgdir), "%s", w->cg.dir[SBX_CG_MEMORY]);
+	cr_assert(cgdir[0] != '\0');
+	cr_assert(sbx_worker_clean(w), "warm zygotes are not leftovers of a run");
+	sbx_worker_free(w);
+	for (unsigned i = 0; i < SBX_WARM_N; i++)
+		cr_assert(gone(pids[i]), "no warm zygote outlives its worker");
+	cr_assert(access(cgdir, F_OK) != 0, "the worker's cgroup is removed");
+}
+
+Test(sandbox_judge, dead_warm_zygotes_are_replaced_by_cold_ones, .timeout = 120)
+{
+	need_full();
+	struct sbx_problem *p = load("tests/data/sandbox/add");
+	struct sbx_worker *w = NULL;
+	XT_OK(sbx_worker_new(SBX_LEVEL_FULL, 3, &w));
+	pid_t pids[SBX_WARM_N];
+	/* Dead before the code arrives (waited for, not reaped). */
+	warm_pids(w, pids);
+	for (unsigned i = 0; i < SBX_WARM_N; i++) {
+		cr_assert_eq(kill(pids[i], SIGKILL), 0);
+		siginfo_t si;
+		cr_assert_eq(waitid(P_PID, (id_t)pids[i], &si, WEXITED | WNOWAIT), 0);
+	}
+	judge_on(w, p, add_code, SBX_ACCEPTED);
+	for (unsigned i = 0; i < SBX_WARM_N; i++)
+		cr_assert(gone(pids[i]), "a dead warm zygote is reaped");
+	/* Dying while it is taken: killed and not waited for. */
+	warm_pids(w, pids);
+	for (unsigned i = 0; i < SBX_WARM_N; i++)
+		cr_assert_eq(kill(pids[i], SIGKILL), 0);
+	judge_on(w, p, add_code, SBX_ACCEPTED);
+	/* A compile error still reads as one from a warm zygote. */
+	judge_on(w, p, "class Solution:\n    def add(self, a, b)\n", SBX_COMPILE_ERROR);
+	sbx_worker_free(w);
+	sbx_problem_free(p);
 }

@@ -163,6 +163,7 @@ Test(sandbox_logic, result_format_then_parse_round_trips)
 	r.probe.slope = 1.0;
 	r.probe.cls = SBX_CLASS_N;
 	r.probe.reference = SBX_CLASS_N;
+	r.probe.partial = true;
 	char *json = NULL;
 	XT_OK(sbx_result_format(&r, &json));
 	cr_assert(strstr(json, "[5]") == NULL, "a hidden test's input must not be written");
@@ -182,6 +183,7 @@ Test(sandbox_logic, result_format_then_parse_round_trips)
 	cr_assert(b.probe.done);
 	cr_assert_eq(b.probe.count, 2);
 	cr_assert_eq(b.probe.cls, SBX_CLASS_N);
+	cr_assert(b.probe.partial, "the probe's partial flag survives the round trip");
 	cr_assert_eq(b.level, SBX_LEVEL_FULL);
 	sbx_result_fini(&b);
 	sbx_result_fini(&r);
