@@ -1580,3 +1580,204 @@ yp_awareness_is_removal(const struct yp_awareness_entry *e)
 	jp_ws(&j);
 	return j.pos == j.len;
 }
+
+/* ---- authorship ---------------------------------------------------------- */
+
+/* Delete-set ranges yp_update_authorship attributes one by one. */
+#define AUTHOR_MAX_RANGES 200000u
+
+struct owner {
+	uint64_t client;
+	size_t input;
+};
+
+static int
+owner_cmp(const void *a, const void *b)
+{
+	const struct owner *x = a, *y = b;
+	if (x->client != y->client)
+		return x->client < y->client ? -1 : 1;
+	return x->input < y->input ? -1 : x->input > y->input;
+}
+
+/* A delete-set range and the input that named it (seq: input index). */
+static int
+range_by_client_input(const void *a, const void *b)
+{
+	const struct mst *x = a, *y = b;
+	if (x->client != y->client)
+		return x->client < y->client ? -1 : 1;
+	if (x->seq != y->seq)
+		return x->seq < y->seq ? -1 : 1;
+	return x->clock < y->clock ? -1 : x->clock > y->clock;
+}
+
+/* owner_of: the author index of client, or SIZE_MAX. */
+static size_t
+owner_of(const struct owner *o, size_t n, const uint32_t *author, uint64_t client)
+{
+	size_t lo = 0, hi = n;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (o[mid].client < client)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < n && o[lo].client == client ? author[o[lo].input] : SIZE_MAX;
+}
+
+/*
+ * cover adds [clock, clock+len) to a client's sorted, disjoint covered
+ * ranges and returns how many of its units were not covered before.
+ */
+static enum tc_err
+cover(struct mrange **cv, size_t *n, size_t *cap, uint64_t clock, uint64_t len, uint64_t *fresh)
+{
+	uint64_t end = clock + len, lo = clock, hi = end, covered = 0;
+	size_t i = 0, j;
+	while (i < *n && (*cv)[i].clock + (*cv)[i].len < clock)
+		i++;
+	for (j = i; j < *n && (*cv)[j].clock <= end; j++) {
+		uint64_t s = (*cv)[j].clock, e = s + (*cv)[j].len;
+		uint64_t os = s > clock ? s : clock, oe = e < end ? e : end;
+		covered += oe > os ? oe - os : 0;
+		lo = s < lo ? s : lo;
+		hi = e > hi ? e : hi;
+	}
+	*fresh = len - covered;
+	if (j == i) { /* insert at i */
+		enum tc_err rv = grow((void **)cv, cap, *n, sizeof(**cv), AUTHOR_MAX_RANGES);
+		if (rv != TC_OK)
+			return rv;
+		memmove(*cv + i + 1, *cv + i, (*n - i) * sizeof(**cv));
+		(*n)++;
+	} else if (j > i + 1) { /* ranges i..j-1 become one */
+		memmove(*cv + i + 1, *cv + j, (*n - j) * sizeof(**cv));
+		*n -= j - i - 1;
+	}
+	(*cv)[i] = (struct mrange){0, lo, hi - lo};
+	return TC_OK;
+}
+
+/* authors_typed: typed and live units per author from the merged update. */
+static enum tc_err
+authors_typed(const uint8_t *merged, size_t len, const struct owner *o, size_t no,
+    const uint32_t *author, struct yp_author_stat *out, size_t nauthors, uint64_t *doc_len)
+{
+	struct mrg m;
+	enum tc_err rv;
+
+	memset(&m, 0, sizeof(m));
+	if ((rv = merge_read(&m, merged, len)) == TC_OK) {
+		if (m.nst > 1)
+			qsort(m.st, m.nst, sizeof(*m.st), mst_cmp);
+		if (m.nds > 1)
+			qsort(m.ds, m.nds, sizeof(*m.ds), mrange_cmp);
+		size_t d = 0;
+		for (size_t i = 0; i < m.nst; i++) {
+			const struct mst *s = &m.st[i];
+			if ((s->info & INFO_CONTENT) != REF_STRING)
+				continue;
+			/* both sorted by client (descending) then clock; the merged
+			 * delete set is disjoint: skip the ranges before this struct */
+			struct mrange key = {s->client, s->clock, 0};
+			while (d < m.nds && (m.ds[d].client != s->client
+			                            ? mrange_cmp(&m.ds[d], &key) < 0
+			                            : m.ds[d].clock + m.ds[d].len <= s->clock))
+				d++;
+			uint64_t gone = 0;
+			for (size_t k = d; k < m.nds && m.ds[k].client == s->client &&
+			                   m.ds[k].clock < s->clock + s->len;
+			     k++) {
+				uint64_t os = m.ds[k].clock > s->clock ? m.ds[k].clock : s->clock;
+				uint64_t e = m.ds[k].clock + m.ds[k].len, se = s->clock + s->len;
+				uint64_t oe = e < se ? e : se;
+				gone += oe > os ? oe - os : 0;
+			}
+			*doc_len += s->len - gone;
+			size_t a = owner_of(o, no, author, s->client);
+			if (a < nauthors) {
+				out[a].typed += s->len;
+				out[a].live += s->len - gone;
+			}
+		}
+	}
+	free(m.st);
+	free(m.ds);
+	free(m.pc);
+	return rv;
+}
+
+enum tc_err
+yp_update_authorship(const struct yp_span *in, const uint32_t *author, size_t n,
+    struct yp_author_stat *out, size_t nauthors, uint64_t *doc_len)
+{
+	struct owner *o = NULL;
+	struct mst *dr = NULL; /* delete-set ranges: client, clock, len, seq = input */
+	struct mrange *cv = NULL;
+	size_t no = 0, capo = 0, ndr = 0, capdr = 0, ncv = 0, capcv = 0;
+	struct yp_buf merged;
+	enum tc_err rv = TC_OK;
+
+	if ((in == NULL || author == NULL) && n > 0)
+		return TC_EINVAL;
+	memset(out, 0, nauthors * sizeof(*out));
+	*doc_len = 0;
+	/* Who wrote each client's first structs, and who deleted what. */
+	for (size_t i = 0; i < n && rv == TC_OK; i++) {
+		struct mrg t;
+		memset(&t, 0, sizeof(t));
+		rv = merge_read(&t, in[i].p, in[i].len);
+		for (size_t k = 0; rv == TC_OK && k < t.nst; k++) {
+			if (k > 0 && t.st[k].client == t.st[k - 1].client)
+				continue;
+			if ((rv = grow((void **)&o, &capo, no, sizeof(*o), YP_MAX_MERGE_STRUCTS)) ==
+			    TC_OK)
+				o[no++] = (struct owner){t.st[k].client, i};
+		}
+		for (size_t k = 0; rv == TC_OK && k < t.nds; k++) {
+			if ((rv = grow((void **)&dr, &capdr, ndr, sizeof(*dr),
+			         AUTHOR_MAX_RANGES)) == TC_OK)
+				dr[ndr++] = (struct mst){.client = t.ds[k].client,
+				    .clock = t.ds[k].clock,
+				    .len = t.ds[k].len,
+				    .seq = i};
+		}
+		free(t.st);
+		free(t.ds);
+		free(t.pc);
+	}
+	if (rv == TC_OK) {
+		qsort(o, no, sizeof(*o), owner_cmp);
+		size_t w = 0; /* keep each client's first input */
+		for (size_t k = 0; k < no; k++)
+			if (w == 0 || o[w - 1].client != o[k].client)
+				o[w++] = o[k];
+		no = w;
+	}
+	/* Typed and still there: from the merged document, each unit once. */
+	yp_buf_init(&merged, (size_t)1 << 30);
+	if (rv == TC_OK)
+		rv = yp_update_merge(in, n, NULL, 0, &merged, NULL);
+	if (rv == TC_OK)
+		rv = authors_typed(merged.data, merged.len, o, no, author, out, nauthors, doc_len);
+	yp_buf_fini(&merged);
+	/* Deleted: each unit goes to the first input that deleted it. */
+	if (rv == TC_OK && ndr > 1)
+		qsort(dr, ndr, sizeof(*dr), range_by_client_input);
+	for (size_t k = 0; rv == TC_OK && k < ndr; k++) {
+		uint64_t fresh = 0;
+		if (k > 0 && dr[k].client != dr[k - 1].client)
+			ncv = 0;
+		if ((rv = cover(&cv, &ncv, &capcv, dr[k].clock, dr[k].len, &fresh)) == TC_OK &&
+		    author[dr[k].seq] < nauthors)
+			out[author[dr[k].seq]].deleted += fresh;
+	}
+	free(o);
+	free(dr);
+	free(cv);
+	if (rv != TC_OK)
+		memset(out, 0, nauthors * sizeof(*out));
+	return rv;
+}

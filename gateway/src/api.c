@@ -25,6 +25,10 @@
 
 #ifdef GW_HAVE_STORE
 #include "store/store.h"
+#ifdef GW_HAVE_ACTORS
+#include "actors/room.h"
+#include "actors/yproto.h"
+#endif
 #endif
 
 #define JSON_CT "application/json"
@@ -534,8 +538,70 @@ do_timeline(struct job *j)
 	return reply_json(200, ans);
 }
 
-/* Per person: inserted and deleted characters, runs, chats; and a typing
- * timeline of inserted characters per minute. */
+#ifdef GW_HAVE_ACTORS
+/*
+ * attribute sets each person's "inserted", "deleted" and "in_document"
+ * from the document's structure (yp_update_authorship): a resent update
+ * counts once, a deletion goes to whoever deleted first, and in_document
+ * is what of their typing is still in the text.  people maps user ids to
+ * their objects.  Returns the document's text length, or -1 when the
+ * history does not attribute (the recorded counts stay).
+ */
+static json_int_t
+attribute(const struct st_timeline *tl, json_t *people)
+{
+	size_t n = 0;
+	struct yp_span *in = calloc(tl->n + 1, sizeof(*in));
+	uint32_t *author = calloc(tl->n + 1, sizeof(*author));
+	size_t np = json_object_size(people);
+	const char **users = calloc(np + 1, sizeof(*users));
+	struct yp_author_stat *st = calloc(np + 1, sizeof(*st));
+	uint64_t doc_len = 0;
+	json_int_t rv = -1;
+
+	if (in == NULL || author == NULL || users == NULL || st == NULL)
+		goto out;
+	size_t k = 0;
+	const char *key;
+	json_t *v;
+	json_object_foreach(people, key, v) users[k++] = key;
+	for (size_t i = 0; i < tl->n; i++) {
+		const struct st_event *e = &tl->ev[i];
+		char user[ST_ID_MAX + 1];
+		const uint8_t *u;
+		size_t ulen, a;
+		if (e->type != ST_EV_YJS)
+			continue;
+		if (room_update_event_decode(e->payload, e->len, user, &u, &ulen) != TC_OK)
+			goto out; /* not a recorded update: attribute nothing */
+		for (a = 0; a < np && strcmp(users[a], user) != 0; a++)
+			;
+		in[n] = (struct yp_span){u, ulen};
+		author[n++] = (uint32_t)a; /* a == np: nobody we list */
+	}
+	if (n == 0 || yp_update_authorship(in, author, n, st, np, &doc_len) != TC_OK)
+		goto out;
+	for (size_t a = 0; a < np; a++) {
+		json_t *p = json_object_get(people, users[a]);
+		json_object_set_new(p, "inserted", json_integer((json_int_t)st[a].typed));
+		json_object_set_new(p, "deleted", json_integer((json_int_t)st[a].deleted));
+		json_object_set_new(p, "in_document", json_integer((json_int_t)st[a].live));
+	}
+	rv = (json_int_t)doc_len;
+out:
+	free(in);
+	free(author);
+	free(users);
+	free(st);
+	return rv;
+}
+#endif
+
+/*
+ * Per person: characters inserted and deleted, how much of the document
+ * they wrote, runs, chats; and a typing timeline of inserted characters
+ * per minute.
+ */
 static struct gw_reply *
 do_summary(struct job *j)
 {
@@ -564,9 +630,10 @@ do_summary(struct job *j)
 		}
 		json_t *p = json_object_get(people, user);
 		if (p == NULL) {
-			p = json_pack("{s:s, s:s, s:I, s:I, s:I, s:I}", "user", user, "name", user,
-			    "inserted", (json_int_t)0, "deleted", (json_int_t)0, "runs",
-			    (json_int_t)0, "chats", (json_int_t)0);
+			p = json_pack("{s:s, s:s, s:I, s:I, s:I, s:I, s:I}", "user", user, "name",
+			    user, "inserted", (json_int_t)0, "deleted", (json_int_t)0,
+			    "in_document", (json_int_t)0, "runs", (json_int_t)0, "chats",
+			    (json_int_t)0);
 			json_object_set_new(people, user, p);
 		}
 		const char *name = json_string_value(json_object_get(data, "name"));
@@ -600,15 +667,26 @@ do_summary(struct job *j)
 			    json_integer(json_integer_value(json_object_get(p, field)) + add));
 		json_decref(data);
 	}
+	/* Shares of the document as it stands; without the codec (or when the
+	 * history does not attribute), shares of what was typed. */
+	const char *share_of = "in_document";
+	json_int_t doc_len = -1;
+#ifdef GW_HAVE_ACTORS
+	doc_len = attribute(tl, people);
+#endif
+	if (doc_len < 0) {
+		share_of = "inserted";
+		doc_len = total;
+	}
 	st_timeline_free(tl);
 	json_t *plist = json_array(), *tlist = json_array();
 	const char *key;
 	json_t *v;
 	json_object_foreach(people, key, v)
 	{
-		json_int_t ins = json_integer_value(json_object_get(v, "inserted"));
+		json_int_t part = json_integer_value(json_object_get(v, share_of));
 		json_object_set_new(
-		    v, "share", json_real(total > 0 ? (double)ins / (double)total : 0));
+		    v, "share", json_real(doc_len > 0 ? (double)part / (double)doc_len : 0));
 		json_array_append(plist, v);
 	}
 	json_object_foreach(typing, key, v)
@@ -620,8 +698,8 @@ do_summary(struct job *j)
 	}
 	json_decref(people);
 	json_decref(typing);
-	return reply_json(
-	    200, json_pack("{s:s, s:o, s:o}", "room", j->room, "people", plist, "typing", tlist));
+	return reply_json(200, json_pack("{s:s, s:o, s:o, s:I}", "room", j->room, "people", plist,
+	                           "typing", tlist, "document_length", doc_len));
 }
 
 static struct gw_reply *

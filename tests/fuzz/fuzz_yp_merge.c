@@ -3,7 +3,8 @@
  * from arbitrary bytes: it must never crash or read out of bounds, and
  * what it writes must itself parse as an update, merge again (with and
  * without its own state vector as a peer's), and its state vector must
- * be well formed.
+ * be well formed; yp_update_authorship over the same parts never counts
+ * more text live than typed.
  *
  * Input: one byte k, then k parts each as a 2-byte big-endian length and
  * its bytes, then the last part (the rest).  Parts that yp_update_parse
@@ -76,6 +77,21 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort(); /* inputs that parse never fail otherwise */
 	} else if (out.len != 0 || sv.len != 0) {
 		abort();
+	}
+	/* Authorship over the same inputs: never more live than typed. */
+	uint32_t author[MAX_PARTS + 1];
+	struct yp_author_stat st[3];
+	uint64_t doc_len = 0, live = 0;
+	for (size_t i = 0; i < n; i++)
+		author[i] = (uint32_t)(i % 3);
+	if (yp_update_authorship(in, author, n, st, 3, &doc_len) == TC_OK) {
+		for (size_t a = 0; a < 3; a++) {
+			if (st[a].live > st[a].typed)
+				abort();
+			live += st[a].live;
+		}
+		if (live != doc_len)
+			abort();
 	}
 	/* A malformed peer state vector (the input's tail) is refused cleanly. */
 	if (n > 0 && size > 1) {

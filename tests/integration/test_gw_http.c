@@ -504,3 +504,79 @@ Test(gateway_http, timeline_and_summary)
 	gwc_http_free(&r);
 	gw_fixture_stop(&f);
 }
+
+/* A recorded document update: {user, update, inserted, deleted}. */
+static void
+update_event(struct st_event *e, const char *user, const uint8_t *u, size_t len, int64_t ins,
+    int64_t del, msgpack_sbuffer *sb)
+{
+	msgpack_packer pk;
+	msgpack_sbuffer_init(sb);
+	msgpack_packer_init(&pk, sb, msgpack_sbuffer_write);
+	msgpack_pack_map(&pk, 4);
+	msgpack_pack_str_with_body(&pk, "user", 4);
+	msgpack_pack_str_with_body(&pk, user, strlen(user));
+	msgpack_pack_str_with_body(&pk, "update", 6);
+	msgpack_pack_bin_with_body(&pk, u, len);
+	msgpack_pack_str_with_body(&pk, "inserted", 8);
+	msgpack_pack_int64(&pk, ins);
+	msgpack_pack_str_with_body(&pk, "deleted", 7);
+	msgpack_pack_int64(&pk, del);
+	memset(e, 0, sizeof(*e));
+	e->type = ST_EV_YJS;
+	e->ts_ms = 1700000000000;
+	e->payload = (const uint8_t *)sb->data;
+	e->len = (uint32_t)sb->size;
+}
+
+/*
+ * The summary reads the document's structure: Ann types "abc", Bob deletes
+ * the b, and Bob's rejoin resends Ann's text and the deletion (as a
+ * reconnecting editor's step 2 does).  Counted once, Ann wrote the whole
+ * document as it stands; Bob deleted one character.
+ */
+Test(gateway_http, summary_attributes_the_document)
+{
+	/* Yjs updates of client 9 typing a, b, c into text "t", and a delete
+	 * set naming its clock 1 */
+	static const uint8_t ta[] = {1, 1, 9, 0, 4, 1, 1, 't', 1, 'a', 0};
+	static const uint8_t tb[] = {1, 1, 9, 1, 0x84, 9, 0, 1, 'b', 0};
+	static const uint8_t tc[] = {1, 1, 9, 2, 0x84, 9, 1, 1, 'c', 0};
+	static const uint8_t del_b[] = {0, 1, 9, 1, 1, 1};
+	struct gw_fixture f;
+	struct gwc_http r;
+	gw_fixture_start(&f, NULL, true, true);
+	XT_OK(st_room_create(f.store, "rm2", NULL));
+	struct st_event ev[6];
+	msgpack_sbuffer sb[6];
+	update_event(&ev[0], "a1", ta, sizeof(ta), 1, 0, &sb[0]);
+	update_event(&ev[1], "a1", tb, sizeof(tb), 1, 0, &sb[1]);
+	update_event(&ev[2], "a1", tc, sizeof(tc), 1, 0, &sb[2]);
+	update_event(&ev[3], "b2", del_b, sizeof(del_b), 0, 1, &sb[3]);
+	update_event(&ev[4], "b2", ta, sizeof(ta), 1, 0, &sb[4]);       /* resent */
+	update_event(&ev[5], "a1", del_b, sizeof(del_b), 0, 1, &sb[5]); /* resent */
+	for (int i = 0; i < 6; i++)
+		ev[i].seq = (uint64_t)i + 1;
+	XT_OK(st_events_append(f.store, "rm2", ev, 6));
+	for (int i = 0; i < 6; i++)
+		msgpack_sbuffer_destroy(&sb[i]);
+
+	gwc_http("GET", f.port, "/api/rooms/rm2/summary", NULL, NULL, &r);
+	cr_assert_eq(r.status, 200, "%s", r.body);
+	json_t *s = body_json(&r);
+	cr_assert_eq(json_integer_value(json_object_get(s, "document_length")), 2, "%s", r.body);
+	json_t *people = json_object_get(s, "people");
+	cr_assert_eq(json_array_size(people), 2, "%s", r.body);
+	for (size_t i = 0; i < 2; i++) {
+		json_t *p = json_array_get(people, i);
+		bool ann = strcmp(json_string_value(json_object_get(p, "user")), "a1") == 0;
+		cr_assert_eq(json_integer_value(json_object_get(p, "inserted")), ann ? 3 : 0);
+		cr_assert_eq(json_integer_value(json_object_get(p, "deleted")), ann ? 0 : 1);
+		cr_assert_eq(json_integer_value(json_object_get(p, "in_document")), ann ? 2 : 0);
+		cr_assert_float_eq(
+		    json_real_value(json_object_get(p, "share")), ann ? 1.0 : 0.0, 1e-9);
+	}
+	json_decref(s);
+	gwc_http_free(&r);
+	gw_fixture_stop(&f);
+}

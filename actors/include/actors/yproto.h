@@ -240,6 +240,27 @@ struct yp_span {
 enum tc_err yp_update_merge(const struct yp_span *in, size_t n, const uint8_t *have,
     size_t have_len, struct yp_buf *out, struct yp_buf *sv);
 
+/* What one author did to a document's text (UTF-16 units of ContentString). */
+struct yp_author_stat {
+	uint64_t typed;   /* units they inserted, each counted once however often resent */
+	uint64_t live;    /* of those, units still in the document */
+	uint64_t deleted; /* units they deleted first (anyone's text) */
+};
+
+/*
+ * yp_update_authorship attributes a document's text to its authors: the
+ * n updates in order, author[i] (< nauthors) the author who sent in[i].
+ * A Yjs client id belongs to the author of the first update naming it;
+ * typed and live come from the merged document (yp_update_merge), so
+ * resent structs count once; a deleted unit goes to the author of the
+ * first update whose delete set holds it.  out[nauthors] is filled,
+ * *doc_len gets the document's live text length.  Errors as
+ * yp_update_merge (out zeroed); TC_ETOOBIG past 200,000 delete ranges.
+ * Blocks: no (CPU: O(structs log structs)).
+ */
+enum tc_err yp_update_authorship(const struct yp_span *in, const uint32_t *author, size_t n,
+    struct yp_author_stat *out, size_t nauthors, uint64_t *doc_len);
+
 /* ---- awareness ---------------------------------------------------------- */
 
 /* One awareness entry; state borrows the parsed buffer ("null": removed). */

@@ -370,3 +370,63 @@ Test(actors_ymerge, real_histories_merge_stably)
 		free(buf);
 	}
 }
+
+/* Authorship: typing by one client, a deletion by another author, resends. */
+Test(actors_ymerge, authorship_counts_each_unit_once)
+{
+	/* the delete set only: client 9's clock 1 (the 'b') */
+	static const uint8_t del_b[] = {0, 1, 9, 1, 1, 1};
+	struct yp_span in[] = {{type_a, sizeof(type_a)}, {type_b, sizeof(type_b)},
+	    {type_c, sizeof(type_c)}, {del_b, sizeof(del_b)}, {type_a, sizeof(type_a)},
+	    {del_b, sizeof(del_b)}};
+	/* ada types "abc"; bob deletes the b and resends ada's a; ada resends the delete */
+	const uint32_t author[] = {0, 0, 0, 1, 1, 0};
+	struct yp_author_stat st[2];
+	uint64_t doc_len = 0;
+	XT_OK(yp_update_authorship(in, author, 6, st, 2, &doc_len));
+	cr_assert_eq(doc_len, 2);
+	cr_assert_eq(st[0].typed, 3);
+	cr_assert_eq(st[0].live, 2);
+	cr_assert_eq(st[0].deleted, 0, "the resent delete was bob's first");
+	cr_assert_eq(st[1].typed, 0, "a resent struct belongs to its first sender");
+	cr_assert_eq(st[1].live, 0);
+	cr_assert_eq(st[1].deleted, 1);
+}
+
+Test(actors_ymerge, authorship_of_a_real_history)
+{
+	size_t len;
+	uint8_t *buf = fixture("concurrent.updates", &len);
+	struct yp_span in[4096];
+	size_t n = split(buf, len, in, 4096);
+	cr_assert_gt(n, 1);
+	uint32_t *author = calloc(n, sizeof(*author));
+	struct yp_update_info info;
+	/* the author of an update is its first client's: one author per editor */
+	uint64_t clients[8] = {0};
+	size_t nc = 0;
+	for (size_t i = 0; i < n; i++) {
+		XT_OK(yp_update_parse(in[i].p, in[i].len, &info));
+		uint64_t c = info.nclients > 0 ? info.clients[0].client : 0;
+		size_t k;
+		for (k = 0; k < nc && clients[k] != c; k++)
+			;
+		if (k == nc && nc < 8)
+			clients[nc++] = c;
+		author[i] = (uint32_t)k;
+		yp_update_info_fini(&info);
+	}
+	struct yp_author_stat st[9];
+	uint64_t doc_len = 0, live = 0, typed = 0;
+	XT_OK(yp_update_authorship(in, author, n, st, 9, &doc_len));
+	for (size_t a = 0; a < 9; a++) {
+		cr_assert_leq(st[a].live, st[a].typed);
+		live += st[a].live;
+		typed += st[a].typed;
+	}
+	cr_assert_eq(live, doc_len, "every live unit has an author");
+	cr_assert_gt(doc_len, 0);
+	cr_assert_geq(typed, doc_len);
+	free(author);
+	free(buf);
+}
