@@ -237,10 +237,13 @@ wake_unlock(struct gw_hub *h, struct gw_slot *s, uint64_t id)
 		h->wake = w;
 		h->wake_cap = cap;
 	}
+	/* Only the first entry since the service thread last took the list
+	 * wakes it: that wake-up's drain takes every entry added before it. */
+	bool kick = h->nwake == 0;
 	h->wake[h->nwake++] = id;
 	pthread_mutex_unlock(&h->lock);
 	struct lws_context *ctx = atomic_load(&h->ctx);
-	if (ctx != NULL)
+	if (kick && ctx != NULL)
 		lws_cancel_service(ctx);
 }
 
