@@ -227,6 +227,9 @@ bool gw__problem_info(const struct gw_problems *p, const char *slug, char *title
 
 struct lws_vhost;
 
+struct ev_loop;
+struct ev_async;
+
 struct gw_server {
 	struct gw_config cfg;   /* strings below are owned copies */
 	char **origins;         /* cfg.origins points here */
@@ -240,6 +243,8 @@ struct gw_server {
 	char *web_real; /* realpath of web_root */
 	struct lws_context *ctx;
 	struct lws_vhost *vhost;
+	struct ev_loop *loop;  /* the service thread's event loop (epoll) */
+	struct ev_async *wake; /* breaks the loop at stop */
 	pthread_t thread;
 	bool running;
 	atomic_bool stopping;

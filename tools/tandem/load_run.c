@@ -15,6 +15,7 @@
  *   receipt, within this one process and clock.
  */
 #include <curl/curl.h>
+#include <ev.h>
 #include <inttypes.h>
 #include <jansson.h>
 #include <libwebsockets.h>
@@ -94,6 +95,8 @@ struct user {
 struct run {
 	const struct ld_options *opt;
 	struct lws_context *ctx;
+	struct ev_loop *loop; /* the service thread's epoll loop, as the gateway's */
+	ev_async wake;        /* breaks it at stop */
 	pthread_t thread;
 	bool thread_started;
 	_Atomic int stop;
@@ -389,8 +392,56 @@ service_main(void *arg)
 {
 	struct run *r = arg;
 	while (!atomic_load(&r->stop))
-		lws_service(r->ctx, 0);
+		ev_run(r->loop, 0);
 	return NULL;
+}
+
+static void
+loop_wake(struct ev_loop *loop, ev_async *w, int revents)
+{
+	(void)w;
+	(void)revents;
+	ev_break(loop, EVBREAK_ALL);
+}
+
+/* svc_start: the lws client context on an epoll loop, and its thread. */
+static enum tc_err
+svc_start(struct run *r, struct lws_context_creation_info *info)
+{
+	if ((r->loop = ev_loop_new(EVBACKEND_EPOLL | EVFLAG_NOSIGMASK)) == NULL)
+		return TC_ENOMEM;
+	ev_async_init(&r->wake, loop_wake);
+	ev_async_start(r->loop, &r->wake);
+	void *loops[1] = {r->loop};
+	info->options |= LWS_SERVER_OPTION_LIBEV;
+	info->foreign_loops = loops;
+	if ((r->ctx = lws_create_context(info)) == NULL)
+		return TC_EIO;
+	if (pthread_create(&r->thread, NULL, service_main, r) != 0)
+		return TC_ENOMEM;
+	r->thread_started = true;
+	return TC_OK;
+}
+
+/* svc_stop: stops the service thread, then closes every connection (their
+ * close callbacks still post to the node) and frees the loop.  Idempotent. */
+static void
+svc_stop(struct run *r)
+{
+	atomic_store(&r->stop, 1);
+	if (r->thread_started) {
+		ev_async_send(r->loop, &r->wake);
+		pthread_join(r->thread, NULL);
+		r->thread_started = false;
+	}
+	if (r->ctx != NULL)
+		lws_context_destroy(r->ctx);
+	r->ctx = NULL;
+	if (r->loop != NULL) {
+		ev_async_stop(r->loop, &r->wake);
+		ev_loop_destroy(r->loop);
+	}
+	r->loop = NULL;
 }
 
 /* ---- the user actor ------------------------------------------------------ */
@@ -749,13 +800,7 @@ collect(struct run *r, struct ld_report *out, double measured_s)
 static void
 run_free(struct run *r)
 {
-	if (r->ctx != NULL) {
-		atomic_store(&r->stop, 1);
-		lws_cancel_service(r->ctx);
-		if (r->thread_started)
-			pthread_join(r->thread, NULL);
-		lws_context_destroy(r->ctx);
-	}
+	svc_stop(r);
 	for (size_t i = 0; r->conns != NULL && i < r->n; i++) {
 		struct conn *c = &r->conns[i];
 		struct outframe *f = c->out_head;
@@ -904,20 +949,11 @@ ld_run(const struct ld_options *opt, struct ld_report *out)
 	info.user = &r;
 	info.fd_limit_per_thread = (unsigned)(r.n + 64);
 	lws_set_log_level(LLL_ERR, NULL);
-	if (rv == TC_OK && (r.ctx = lws_create_context(&info)) == NULL)
-		rv = TC_EIO;
-	if (rv == TC_OK && pthread_create(&r.thread, NULL, service_main, &r) == 0)
-		r.thread_started = true;
-	else if (rv == TC_OK)
-		rv = TC_ENOMEM;
+	if (rv == TC_OK)
+		rv = svc_start(&r, &info);
 	if (rv == TC_OK && o->cold_join > 0) {
 		cold_joins(&r, out);
-		atomic_store(&r.stop, 1);
-		lws_cancel_service(r.ctx);
-		pthread_join(r.thread, NULL);
-		r.thread_started = false;
-		lws_context_destroy(r.ctx);
-		r.ctx = NULL;
+		svc_stop(&r);
 		tc_node_stop(r.node, 2000, NULL);
 		unsigned joined = out->joined;
 		double j50 = out->join_p50_ms, j90 = out->join_p90_ms, jmax = out->join_max_ms;
@@ -938,12 +974,7 @@ ld_run(const struct ld_options *opt, struct ld_report *out)
 		uint64_t t1 = mono_ns();
 		atomic_store(&r.measure_from_ns, UINT64_MAX); /* edits sent now are not counted */
 		wait_seconds(0.5);                            /* let in-flight edits land */
-		atomic_store(&r.stop, 1);
-		lws_cancel_service(r.ctx);
-		pthread_join(r.thread, NULL);
-		r.thread_started = false;
-		lws_context_destroy(r.ctx); /* its close callbacks still post to the node */
-		r.ctx = NULL;
+		svc_stop(&r);
 		tc_node_stop(r.node, 2000, NULL);
 		out->elapsed_s = (double)(t1 - t0) / 1e9;
 		collect(&r, out, out->elapsed_s);
@@ -954,15 +985,7 @@ ld_run(const struct ld_options *opt, struct ld_report *out)
 		if (out->connected == 0 && out->errors > 0)
 			rv = TC_ECONNREFUSED;
 	}
-	if (r.ctx != NULL) {
-		atomic_store(&r.stop, 1);
-		lws_cancel_service(r.ctx);
-		if (r.thread_started)
-			pthread_join(r.thread, NULL);
-		r.thread_started = false;
-		lws_context_destroy(r.ctx);
-		r.ctx = NULL;
-	}
+	svc_stop(&r);
 	tc_node_free(r.node);
 	run_free(&r);
 	return rv;
