@@ -1722,7 +1722,8 @@ yp_update_authorship(const struct yp_span *in, const uint32_t *author, size_t n,
 
 	if ((in == NULL || author == NULL) && n > 0)
 		return TC_EINVAL;
-	memset(out, 0, nauthors * sizeof(*out));
+	if (nauthors > 0)
+		memset(out, 0, nauthors * sizeof(*out));
 	*doc_len = 0;
 	/* Who wrote each client's first structs, and who deleted what. */
 	for (size_t i = 0; i < n && rv == TC_OK; i++) {
@@ -1748,7 +1749,7 @@ yp_update_authorship(const struct yp_span *in, const uint32_t *author, size_t n,
 		free(t.ds);
 		free(t.pc);
 	}
-	if (rv == TC_OK) {
+	if (rv == TC_OK && no > 1) {
 		qsort(o, no, sizeof(*o), owner_cmp);
 		size_t w = 0; /* keep each client's first input */
 		for (size_t k = 0; k < no; k++)
@@ -1777,7 +1778,7 @@ yp_update_authorship(const struct yp_span *in, const uint32_t *author, size_t n,
 	free(o);
 	free(dr);
 	free(cv);
-	if (rv != TC_OK)
+	if (rv != TC_OK && nauthors > 0)
 		memset(out, 0, nauthors * sizeof(*out));
 	return rv;
 }

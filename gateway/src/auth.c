@@ -544,8 +544,10 @@ gw_auth_free(struct gw_auth *a)
 	free(a);
 }
 
-enum tc_err
-gw_auth_set_jwks(struct gw_auth *a, const char *json, size_t len)
+/* install swaps in a parsed key set; counted (under the same lock) when
+ * it came from the URL, so a reader that sees the keys sees the count. */
+static enum tc_err
+install(struct gw_auth *a, const char *json, size_t len, bool fetched)
 {
 	struct gw_jwks *ks = NULL, *old;
 	enum tc_err rv = gw_jwks_parse(json, len, &ks);
@@ -554,10 +556,18 @@ gw_auth_set_jwks(struct gw_auth *a, const char *json, size_t len)
 	pthread_mutex_lock(&a->lock);
 	old = a->jwks;
 	a->jwks = ks;
+	if (fetched)
+		a->stats.fetches++;
 	pthread_mutex_unlock(&a->lock);
 	gw_jwks_unref(old);
 	tc_log(TC_LOG_INFO, "gateway", "JWKS installed: %zu usable keys", gw_jwks_count(ks));
 	return TC_OK;
+}
+
+enum tc_err
+gw_auth_set_jwks(struct gw_auth *a, const char *json, size_t len)
+{
+	return install(a, json, len, false);
 }
 
 enum tc_err
@@ -570,18 +580,17 @@ gw_auth_refresh(struct gw_auth *a)
 	if (a->jwks_url == NULL)
 		return TC_OK;
 	if ((rv = gw__jwks_fetch(a->jwks_url, &text, &len)) == TC_OK) {
-		rv = gw_auth_set_jwks(a, text, len);
+		rv = install(a, text, len, true);
 		free(text);
 		if (rv != TC_OK)
 			tc_log(TC_LOG_WARN, "gateway", "JWKS from %s refused: %s", a->jwks_url,
 			    tc_strerror(rv));
 	}
-	pthread_mutex_lock(&a->lock);
-	if (rv == TC_OK)
-		a->stats.fetches++;
-	else
+	if (rv != TC_OK) {
+		pthread_mutex_lock(&a->lock);
 		a->stats.fetch_failures++;
-	pthread_mutex_unlock(&a->lock);
+		pthread_mutex_unlock(&a->lock);
+	}
 	return rv;
 }
 

@@ -258,7 +258,8 @@ Test(gateway_ws, oversize_frame_closes_1009)
 	gwc_ws_send(ws, big, 64 * 1024, true); /* at the cap: fine */
 	cr_assert_eq(gwc_ws_wait_count(ws, 2, WAIT), 2);
 	gwc_ws_send(ws, big, 64 * 1024 + 1, true);
-	cr_assert_eq(gwc_ws_wait_closed(ws, WAIT), ROOM_CLOSE_TOO_LARGE);
+	int code = gwc_ws_wait_closed(ws, WAIT);
+	cr_assert_eq(code, ROOM_CLOSE_TOO_LARGE, "closed with %d", code);
 	cr_assert(gwc_ws_find_error(ws, ROOM_ERR_TOO_LARGE) >= 0);
 	cr_assert_eq(atomic_load(&fake_room.frames), 1);
 	free(big);
