@@ -866,15 +866,22 @@ gw_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void 
  * rx_buffer_size: lws keeps one receive buffer of this size per WebSocket
  * (its default is 4 KiB).  Our messages are mostly a few hundred bytes and
  * longer ones are reassembled in conn.rx anyway, so 256 bytes saves 3.75
- * KiB per connection for a few more callbacks per long message.  (A small
- * buffer delivers a long message in many pieces, so an oversized one used
- * to be closed in its middle, and the client lost the close frame to a
- * reset: ws_receive now drains such a message before closing.)
+ * KiB per connection for a few more callbacks per long message.  A small
+ * buffer delivers a long message in many pieces, so an oversized one could
+ * be closed in its middle and the client lost the close frame to a reset:
+ * ws_receive drains such a message before closing.
+ *
+ * tx_packet_size must then be set: at 0 lws limits every send() to
+ * rx_buffer_size and buffers the rest, which made a joiner's step 2 (the
+ * whole document) go out 256 bytes per service turn, and cut short the
+ * HTTP answer of a refused handshake.  1 MiB: one send() per frame, the
+ * kernel's socket buffer decides the rest.
  */
 #define WS_RX_BUFFER 256
+#define WS_TX_PACKET (1u << 20)
 
 static const struct lws_protocols protocols[] = {
-    {"tandem", gw_callback, sizeof(struct conn), WS_RX_BUFFER, 0, NULL, 0},
+    {"tandem", gw_callback, sizeof(struct conn), WS_RX_BUFFER, 0, NULL, WS_TX_PACKET},
     {NULL, NULL, 0, 0, 0, NULL, 0},
 };
 
