@@ -331,14 +331,7 @@ rc_sync_payload(const struct rc_frame *f, const uint8_t **p, size_t *len)
 static inline uint8_t *
 rc_load(const char *name, size_t *len)
 {
-	char path[1024];
-	snprintf(path, sizeof(path), "%s/tests/data/yjs/%s", xt_source_root(), name);
-	FILE *f = fopen(path, "rb");
-	cr_assert_not_null(f, "cannot open %s", path);
-	uint8_t *buf = malloc(1 << 16);
-	*len = fread(buf, 1, 1 << 16, f);
-	fclose(f);
-	return buf;
+	return xt_read_source(1 << 16, len, "tests/data/yjs/%s", name);
 }
 
 struct rc_gone {

@@ -136,9 +136,9 @@ joined(const char *user, const char *role)
 
 static const char *const files[] = {"session_1.bin", "delete_only.bin", "session_3.bin"};
 
-/* edit: ada joins, sends three updates and a chat, and leaves; 6 events. */
+/* write: ada joins, sends three updates and a chat (5 events). */
 static struct rc_client *
-edit(void)
+write_some(const char *chat)
 {
 	struct rc_client *a = joined("ada", "editor");
 	for (int i = 0; i < 3; i++) {
@@ -147,8 +147,16 @@ edit(void)
 		rc_send_sync(node, a, ROOM_SYNC_UPDATE, u, len);
 		free(u);
 	}
-	rc_send_app(node, a, ROOM_FRAME_CHAT, "text", "saved?", NULL, NULL);
+	rc_send_app(node, a, ROOM_FRAME_CHAT, "text", chat, NULL, NULL);
 	rc_wait(a, ROOM_FRAME_CHAT, -1, 1);
+	return a;
+}
+
+/* edit: write_some, then ada leaves; 6 events. */
+static struct rc_client *
+edit(void)
+{
+	struct rc_client *a = write_some("saved?");
 	rc_leave(node, a);
 	settled(6, 6); /* join, 3 updates, chat and leave */
 	return a;
@@ -307,15 +315,7 @@ Test(room_durable, run_with_real_judge_reaches_both_and_is_recorded, .timeout = 
 /* A graceful stop: room_drain returns once every numbered event is acked. */
 Test(room_durable, drain_waits_until_every_event_is_durable)
 {
-	struct rc_client *a = joined("ada", "editor");
-	for (int i = 0; i < 3; i++) {
-		size_t len;
-		uint8_t *u = rc_load(files[i], &len);
-		rc_send_sync(node, a, ROOM_SYNC_UPDATE, u, len);
-		free(u);
-	}
-	rc_send_app(node, a, ROOM_FRAME_CHAT, "text", "bye", NULL, NULL);
-	rc_wait(a, ROOM_FRAME_CHAT, -1, 1);
+	struct rc_client *a = write_some("bye");
 	size_t left = 99;
 	XT_OK(room_drain(node, RC_DEADLINE_MS, &left));
 	cr_assert_eq(left, 0);

@@ -153,15 +153,7 @@ merged(const char *const *files, size_t n, struct yp_buf *out, struct yp_buf *sv
 static uint8_t *
 fixture(const char *name, size_t *len)
 {
-	char path[1024];
-	snprintf(path, sizeof(path), "%s/tests/unit/actors/fixtures/%s", xt_source_root(), name);
-	FILE *f = fopen(path, "rb");
-	cr_assert_not_null(f, "cannot open %s", path);
-	uint8_t *buf = malloc(1 << 20);
-	cr_assert_not_null(buf);
-	*len = fread(buf, 1, 1 << 20, f);
-	fclose(f);
-	return buf;
+	return xt_read_source(1 << 20, len, "tests/unit/actors/fixtures/%s", name);
 }
 
 static bool

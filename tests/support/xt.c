@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <sched.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -112,4 +113,23 @@ xt_source_root(void)
 {
 	const char *v = getenv("XT_SOURCE_ROOT");
 	return v != NULL ? v : "..";
+}
+
+uint8_t *
+xt_read_source(size_t max, size_t *len, const char *fmt, ...)
+{
+	char rel[2048], path[4096];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(rel, sizeof(rel), fmt, ap);
+	va_end(ap);
+	snprintf(path, sizeof(path), "%s/%s", xt_source_root(), rel);
+	FILE *f = fopen(path, "rb");
+	cr_assert_not_null(f, "cannot open %s", path);
+	uint8_t *buf = malloc(max + 1);
+	cr_assert_not_null(buf);
+	*len = fread(buf, 1, max + 1, f);
+	fclose(f);
+	cr_assert_leq(*len, max, "%s is over %zu bytes", path, max);
+	return buf;
 }

@@ -76,4 +76,12 @@ const char *xt_build_root(void);
 /* xt_source_root is the source tree's top (from XT_SOURCE_ROOT). */
 const char *xt_source_root(void);
 
+/*
+ * xt_read_source reads the file below the source tree's top named by fmt
+ * (printf-style; at most max bytes: a longer or missing file fails the
+ * test) and sets *len.  The caller frees the result.
+ */
+uint8_t *xt_read_source(size_t max, size_t *len, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
 #endif /* XT_H */

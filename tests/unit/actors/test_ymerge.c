@@ -266,15 +266,7 @@ Test(actors_ymerge, bad_input_and_small_output_refused)
 static uint8_t *
 fixture(const char *name, size_t *len)
 {
-	char path[1024];
-	snprintf(path, sizeof(path), "%s/tests/unit/actors/fixtures/%s", xt_source_root(), name);
-	FILE *f = fopen(path, "rb");
-	cr_assert_not_null(f, "cannot open %s", path);
-	uint8_t *buf = malloc(1 << 20);
-	cr_assert_not_null(buf);
-	*len = fread(buf, 1, 1 << 20, f);
-	fclose(f);
-	return buf;
+	return xt_read_source(1 << 20, len, "tests/unit/actors/fixtures/%s", name);
 }
 
 /* split reads a .updates fixture into spans over buf (at most max). */

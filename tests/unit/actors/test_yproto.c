@@ -15,15 +15,7 @@
 static uint8_t *
 load(const char *name, size_t *len)
 {
-	char path[1024];
-	snprintf(path, sizeof(path), "%s/tests/data/yjs/%s", xt_source_root(), name);
-	FILE *f = fopen(path, "rb");
-	cr_assert_not_null(f, "cannot open %s", path);
-	uint8_t *buf = malloc(1 << 16);
-	cr_assert_not_null(buf);
-	*len = fread(buf, 1, 1 << 16, f);
-	fclose(f);
-	return buf;
+	return xt_read_source(1 << 16, len, "tests/data/yjs/%s", name);
 }
 
 Test(actors_yproto, golden_updates_match_yjs_decoder)

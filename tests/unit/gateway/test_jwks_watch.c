@@ -188,17 +188,26 @@ auth_for(struct provider *p, unsigned min_gap_s, char *url, size_t cap)
 	return a;
 }
 
+/* watched: a provider serving doc, and an auth service that fetched it
+ * once and watches it. */
+static struct gw_auth *
+watched(struct provider *p, char *doc, unsigned min_gap_s, char *url, size_t cap)
+{
+	provider_start(p);
+	provider_serve(p, doc);
+	struct gw_auth *a = auth_for(p, min_gap_s, url, cap);
+	XT_OK(gw_auth_refresh(a));
+	XT_OK(gw_auth_watch(a));
+	return a;
+}
+
 TestSuite(gateway_jwks_watch, .init = keys_up, .fini = keys_down, .timeout = 60);
 
 Test(gateway_jwks_watch, rotated_key_is_fetched_when_a_token_names_it)
 {
 	struct provider p;
 	char url[128];
-	provider_start(&p);
-	provider_serve(&p, jwks_of(k1, "old"));
-	struct gw_auth *a = auth_for(&p, 1, url, sizeof(url));
-	XT_OK(gw_auth_refresh(a));
-	XT_OK(gw_auth_watch(a));
+	struct gw_auth *a = watched(&p, jwks_of(k1, "old"), 1, url, sizeof(url));
 	XT_ERR(gw_auth_watch(a), TC_ESTATE);
 
 	char *t1 = token_of(k1, "old"), *t2 = token_of(k2, "new");
@@ -227,12 +236,8 @@ Test(gateway_jwks_watch, forged_kids_do_not_hammer_the_provider)
 {
 	struct provider p;
 	char url[128];
-	provider_start(&p);
-	provider_serve(&p, jwks_of(k1, "k1"));
 	/* a long minimum gap: the start's fetch blocks every early one */
-	struct gw_auth *a = auth_for(&p, 3600, url, sizeof(url));
-	XT_OK(gw_auth_refresh(a));
-	XT_OK(gw_auth_watch(a));
+	struct gw_auth *a = watched(&p, jwks_of(k1, "k1"), 3600, url, sizeof(url));
 
 	char *forged = token_of(k2, "nope");
 	for (int i = 0; i < 50; i++)
