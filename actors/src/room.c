@@ -43,6 +43,7 @@
 #include "actors/room.h"
 #include "actors/yproto.h"
 #include "core/actor.h"
+#include "core/clock.h"
 #include "core/log.h"
 #include "core/metrics.h"
 #include "core/node.h"
@@ -1992,13 +1993,9 @@ room_drain(struct tc_node *node, uint32_t timeout_ms, size_t *left)
 	size_t n = 0;
 
 	if (k != NULL) {
-		clock_gettime(CLOCK_MONOTONIC, &dl);
-		dl.tv_sec += timeout_ms / 1000;
-		dl.tv_nsec += (long)(timeout_ms % 1000) * 1000000;
-		if (dl.tv_nsec >= 1000000000) {
-			dl.tv_sec++;
-			dl.tv_nsec -= 1000000000;
-		}
+		/* tc_clock_real is CLOCK_MONOTONIC, drain_cv's clock */
+		uint64_t due = tc_clock_now_ms(tc_clock_real()) + timeout_ms;
+		dl = (struct timespec){(time_t)(due / 1000), (long)(due % 1000) * 1000000};
 		pthread_mutex_lock(&k->drain_lock);
 		while ((n = atomic_load(&k->unacked)) > 0)
 			if (pthread_cond_timedwait(&k->drain_cv, &k->drain_lock, &dl) != 0) {

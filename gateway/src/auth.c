@@ -25,6 +25,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "core/clock.h"
 #include "core/log.h"
 #include "gw_priv.h"
 
@@ -370,12 +371,11 @@ struct gw_auth {
 	struct gw_auth_stats stats;
 };
 
+/* Milliseconds on CLOCK_MONOTONIC, the clock of the watcher's condvar. */
 static uint64_t
 mono_ms(void)
 {
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+	return tc_clock_now_ms(tc_clock_real());
 }
 
 static char *

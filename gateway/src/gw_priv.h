@@ -227,8 +227,7 @@ bool gw__problem_info(const struct gw_problems *p, const char *slug, char *title
 
 struct lws_vhost;
 
-struct ev_loop;
-struct ev_async;
+struct gw_evloop;
 
 struct gw_server {
 	struct gw_config cfg;   /* strings below are owned copies */
@@ -243,11 +242,9 @@ struct gw_server {
 	char *web_real; /* realpath of web_root */
 	struct lws_context *ctx;
 	struct lws_vhost *vhost;
-	struct ev_loop *loop;  /* the service thread's event loop (epoll) */
-	struct ev_async *wake; /* breaks the loop at stop */
+	struct gw_evloop *loop; /* the service thread's epoll loop (ADR-0035) */
 	pthread_t thread;
 	bool running;
-	atomic_bool stopping;
 	int port;
 };
 

@@ -20,7 +20,6 @@
  *   need the store defer to a job on the worker pool (api.c, ADR-0030).
  */
 #include <errno.h>
-#include <ev.h>
 #include <libwebsockets.h>
 #include <limits.h>
 #include <stdio.h>
@@ -33,6 +32,7 @@
 #include "core/log.h"
 #include "core/metrics.h"
 #include "core/node.h"
+#include "gateway/evloop.h"
 #include "gw_priv.h"
 
 _Static_assert(LWS_PRE == GW_PRE, "GW_PRE must equal LWS_PRE");
@@ -973,7 +973,6 @@ gw_server_new(const struct gw_config *cfg, struct tc_node *node, struct st_store
 		s->origins[i] = dup_str(cfg->origins[i]);
 	s->cfg.origins = (const char *const *)s->origins;
 	limits_defaults(&s->cfg.limits);
-	atomic_init(&s->stopping, false);
 
 	metrics_init(&s->m, tc_node_metrics(node));
 	if ((rv = gw_auth_new(&s->cfg.auth, s->cfg.data_dir, &s->auth, err, sizeof(err))) !=
@@ -1015,36 +1014,25 @@ lws_log_emit(int level, const char *line)
 	tc_log(level == LLL_ERR ? TC_LOG_ERROR : TC_LOG_WARN, "lws", "%.*s", (int)n, line);
 }
 
+/* context_free destroys the lws context (closing every connection: their
+ * CLOSED callbacks run on this thread), then its loop. */
+static void
+context_free(struct gw_server *s)
+{
+	if (s->ctx != NULL)
+		lws_context_destroy(s->ctx);
+	gw_evloop_free(s->loop);
+	s->ctx = NULL;
+	s->vhost = NULL;
+	s->loop = NULL;
+}
+
 static void *
 service_main(void *arg)
 {
 	struct gw_server *s = arg;
-	/* Every lws callback runs in here, until loop_wake breaks the loop. */
-	while (!atomic_load(&s->stopping))
-		ev_run(s->loop, 0);
+	gw_evloop_run(s->loop); /* every lws callback runs in here */
 	return NULL;
-}
-
-/* loop_wake: gw_server_stop asked the service thread to leave its loop. */
-static void
-loop_wake(struct ev_loop *loop, ev_async *w, int revents)
-{
-	(void)w;
-	(void)revents;
-	ev_break(loop, EVBREAK_ALL);
-}
-
-/* loop_free releases the event loop (after the context that used it). */
-static void
-loop_free(struct gw_server *s)
-{
-	if (s->loop != NULL) {
-		ev_async_stop(s->loop, s->wake);
-		ev_loop_destroy(s->loop);
-	}
-	free(s->wake);
-	s->loop = NULL;
-	s->wake = NULL;
 }
 
 enum tc_err
@@ -1080,42 +1068,24 @@ gw_server_start(struct gw_server *s)
 	 * was a third of the server's CPU.  A foreign loop also keeps lws
 	 * from installing signal handlers (tandem serve sigwaits).
 	 */
-	s->loop = ev_loop_new(EVBACKEND_EPOLL | EVFLAG_NOSIGMASK);
-	s->wake = calloc(1, sizeof(*s->wake));
-	if (s->loop == NULL || s->wake == NULL) {
-		if (s->loop != NULL)
-			ev_loop_destroy(s->loop);
-		free(s->wake);
-		s->loop = NULL;
-		s->wake = NULL;
+	if (gw_evloop_new(&info, &s->loop) != TC_OK)
 		return TC_ENOMEM;
-	}
-	ev_async_init(s->wake, loop_wake);
-	ev_async_start(s->loop, s->wake);
-	void *loops[1] = {s->loop};
-	info.options |= LWS_SERVER_OPTION_LIBEV;
-	info.foreign_loops = loops;
 	s->ctx = lws_create_context(&info);
 	if (s->ctx == NULL) {
-		loop_free(s);
+		context_free(s);
 		tc_log(TC_LOG_ERROR, "gateway", "cannot listen on %s:%d", s->cfg.bind, s->cfg.port);
 		return TC_EEXIST;
 	}
 	s->vhost = lws_get_vhost_by_name(s->ctx, "default");
 	s->port = s->vhost != NULL ? lws_get_vhost_listen_port(s->vhost) : s->cfg.port;
 	if (s->port <= 0) {
-		lws_context_destroy(s->ctx);
-		s->ctx = NULL;
-		loop_free(s);
+		context_free(s);
 		return TC_EIO;
 	}
 	gw__hub_set_context(s->hub, s->ctx);
-	atomic_store(&s->stopping, false);
 	if (pthread_create(&s->thread, NULL, service_main, s) != 0) {
 		gw__hub_set_context(s->hub, NULL);
-		lws_context_destroy(s->ctx);
-		s->ctx = NULL;
-		loop_free(s);
+		context_free(s);
 		return TC_ENOMEM;
 	}
 	s->running = true;
@@ -1141,17 +1111,12 @@ gw_server_stop(struct gw_server *s)
 	if (s == NULL || s->ctx == NULL)
 		return;
 	if (s->running) {
-		atomic_store(&s->stopping, true);
-		ev_async_send(s->loop, s->wake);
+		gw_evloop_break(s->loop);
 		pthread_join(s->thread, NULL);
 		s->running = false;
 	}
 	gw__hub_set_context(s->hub, NULL);
-	/* Closes every connection: their CLOSED callbacks run here. */
-	lws_context_destroy(s->ctx);
-	s->ctx = NULL;
-	s->vhost = NULL;
-	loop_free(s);
+	context_free(s);
 }
 
 void

@@ -5,7 +5,7 @@
 
 static const struct tandem_bench benches[] = {
     {"core", "actor messaging: same node, across nodes, round trips", tandem_bench_core},
-#ifdef TANDEM_HAVE_ACTORS
+#ifdef TANDEM_HAVE_GATEWAY
     {"rooms", "room server vs stock y-websocket: updates/s, RSS, cold joins", tandem_bench_rooms},
 #endif
 #ifdef TANDEM_HAVE_STORE

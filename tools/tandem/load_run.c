@@ -15,7 +15,6 @@
  *   receipt, within this one process and clock.
  */
 #include <curl/curl.h>
-#include <ev.h>
 #include <inttypes.h>
 #include <jansson.h>
 #include <libwebsockets.h>
@@ -32,6 +31,7 @@
 #include "actors/protocol.h"
 #include "core/log.h"
 #include "core/node.h"
+#include "gateway/evloop.h"
 #include "load.h"
 
 #define FRAME_MAX (64 * 1024)
@@ -95,8 +95,7 @@ struct user {
 struct run {
 	const struct ld_options *opt;
 	struct lws_context *ctx;
-	struct ev_loop *loop; /* the service thread's epoll loop, as the gateway's */
-	ev_async wake;        /* breaks it at stop */
+	struct gw_evloop *loop; /* the service thread's epoll loop */
 	pthread_t thread;
 	bool thread_started;
 	_Atomic int stop;
@@ -391,30 +390,17 @@ static void *
 service_main(void *arg)
 {
 	struct run *r = arg;
-	while (!atomic_load(&r->stop))
-		ev_run(r->loop, 0);
+	gw_evloop_run(r->loop);
 	return NULL;
 }
 
-static void
-loop_wake(struct ev_loop *loop, ev_async *w, int revents)
-{
-	(void)w;
-	(void)revents;
-	ev_break(loop, EVBREAK_ALL);
-}
-
-/* svc_start: the lws client context on an epoll loop, and its thread. */
+/* svc_start: the lws client context on an epoll loop (as the gateway's,
+ * gateway/evloop.h), and its thread. */
 static enum tc_err
 svc_start(struct run *r, struct lws_context_creation_info *info)
 {
-	if ((r->loop = ev_loop_new(EVBACKEND_EPOLL | EVFLAG_NOSIGMASK)) == NULL)
+	if (gw_evloop_new(info, &r->loop) != TC_OK)
 		return TC_ENOMEM;
-	ev_async_init(&r->wake, loop_wake);
-	ev_async_start(r->loop, &r->wake);
-	void *loops[1] = {r->loop};
-	info->options |= LWS_SERVER_OPTION_LIBEV;
-	info->foreign_loops = loops;
 	if ((r->ctx = lws_create_context(info)) == NULL)
 		return TC_EIO;
 	if (pthread_create(&r->thread, NULL, service_main, r) != 0)
@@ -430,17 +416,14 @@ svc_stop(struct run *r)
 {
 	atomic_store(&r->stop, 1);
 	if (r->thread_started) {
-		ev_async_send(r->loop, &r->wake);
+		gw_evloop_break(r->loop);
 		pthread_join(r->thread, NULL);
 		r->thread_started = false;
 	}
 	if (r->ctx != NULL)
 		lws_context_destroy(r->ctx);
 	r->ctx = NULL;
-	if (r->loop != NULL) {
-		ev_async_stop(r->loop, &r->wake);
-		ev_loop_destroy(r->loop);
-	}
+	gw_evloop_free(r->loop);
 	r->loop = NULL;
 }
 

@@ -12,7 +12,7 @@ static const struct tandem_cmd commands[] = {
     {"bench", "run a benchmark and print figures beside its baseline", tandem_cmd_bench},
     {"doctor", "report what this host supports (sandbox level, services)", tandem_cmd_doctor},
     {"version", "print the version", tandem_cmd_version},
-#ifdef TANDEM_HAVE_ACTORS
+#ifdef TANDEM_HAVE_GATEWAY
     {"load", "drive a room server with simulated users", tandem_cmd_load},
 #endif
 #ifdef TANDEM_HAVE_SANDBOX
