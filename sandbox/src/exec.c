@@ -308,15 +308,21 @@ keep_warm_policy(struct sbx_worker *w, const struct sbx_policy *p)
 	return TC_OK;
 }
 
+/* zygote_kill ends a zygote box and closes its control and stderr ends. */
+static void
+zygote_kill(struct sbx_worker *w, struct sbx_box *box, int *ctl, int *zerr)
+{
+	sbx__box_kill(w, box);
+	close_fd(ctl);
+	close_fd(zerr);
+	memset(box, 0, sizeof(*box));
+}
+
 static void
 warm_kill(struct sbx_worker *w, struct sbx_warm *z)
 {
-	if (z->ctl < 0)
-		return;
-	sbx__box_kill(w, &z->box);
-	close_fd(&z->ctl);
-	close_fd(&z->zerr);
-	memset(&z->box, 0, sizeof(z->box));
+	if (z->ctl >= 0)
+		zygote_kill(w, &z->box, &z->ctl, &z->zerr);
 }
 
 void
@@ -464,10 +470,7 @@ sbx__executor_ready(struct sbx_executor *x, char **compile_error)
 		/* The warm zygote died between its check and its first frame. */
 		tc_log(TC_LOG_WARN, "sandbox", "a warm zygote failed (%s); starting a cold one",
 		    tc_strerror(err));
-		sbx__box_kill(x->w, &x->box);
-		close_fd(&x->ctl);
-		close_fd(&x->zerr);
-		memset(&x->box, 0, sizeof(x->box));
+		zygote_kill(x->w, &x->box, &x->ctl, &x->zerr);
 		x->warm = false;
 		err = zygote_box(x->w, &x->policy, &x->box, &x->ctl, &x->zerr);
 		if (err == TC_OK)
