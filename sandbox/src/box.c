@@ -19,7 +19,10 @@
  *   seccomp; leftovers are killed by a helper that runs kill(-1) as that
  *   uid, which is why each worker has its own uid at that level.
  * - Between clone and execve the child calls only system calls (no malloc,
- *   no locks): everything it needs was prepared by the parent.  Failure is
+ *   no locks), raw ones where glibc's wrapper would take a lock or signal
+ *   the parent's other threads (the set*id calls): a clone made while
+ *   another thread held such a lock would wait for it forever.  Everything
+ *   the child needs was prepared by the parent.  Failure is
  *   reported through a close-on-exec pipe as (step, errno).
  */
 #include <errno.h>
@@ -225,14 +228,16 @@ child_main(void *arg)
 	} else {
 		if (chdir(c->tmp_dir) != 0)
 			child_fail(c, 10);
-		if (setgroups(0, NULL) != 0)
+		if (syscall(SYS_setgroups, 0, NULL) != 0)
 			child_fail(c, 12);
 	}
 	if (drop_caps() != 0)
 		child_fail(c, 11);
-	if (setresgid(c->uid, c->uid, c->uid) != 0)
+	/* Raw system calls: glibc's wrappers would signal the parent's other
+	 * threads, whose locks this clone may have copied held. */
+	if (syscall(SYS_setresgid, c->uid, c->uid, c->uid) != 0)
 		child_fail(c, 12);
-	if (setresuid(c->uid, c->uid, c->uid) != 0)
+	if (syscall(SYS_setresuid, c->uid, c->uid, c->uid) != 0)
 		child_fail(c, 13);
 	struct __user_cap_header_struct hdr = {_LINUX_CAPABILITY_VERSION_3, 0};
 	struct __user_cap_data_struct data[2];
@@ -437,7 +442,8 @@ sbx__box_start(struct sbx_worker *w, const struct sbx_box_spec *spec, struct sbx
 			goto kill;
 		}
 	}
-	if (w->have_cg && sbx__cg_attach(&w->cg, pid) != TC_OK) {
+	if (w->have_cg &&
+	    sbx__cg_attach(&w->cg[spec->lane < w->lanes ? spec->lane : 0], pid) != TC_OK) {
 		tc_log(TC_LOG_ERROR, "sandbox", "cannot attach the box to its cgroups");
 		goto kill;
 	}
@@ -535,6 +541,6 @@ sbx__worker_sweep(struct sbx_worker *w)
 {
 	if (w->level == SBX_LEVEL_CONTAINER)
 		kill_uid(w->uid);
-	if (w->have_cg)
-		sbx__cg_kill_all(&w->cg);
+	for (unsigned i = 0; w->have_cg && i < w->lanes; i++)
+		sbx__cg_kill_all(&w->cg[i]);
 }

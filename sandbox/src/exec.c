@@ -232,8 +232,8 @@ recv_frame(int sock, unsigned timeout_ms, char **out)
 
 /* Start a zygote box: x->box, x->ctl and x->zerr on success. */
 static enum tc_err
-zygote_box(
-    struct sbx_worker *w, const struct sbx_policy *policy, struct sbx_box *box, int *ctl, int *zerr)
+zygote_box(struct sbx_worker *w, unsigned lane, const struct sbx_policy *policy,
+    struct sbx_box *box, int *ctl, int *zerr)
 {
 	int sv[2] = {-1, -1}, ep[2] = {-1, -1};
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0 ||
@@ -242,7 +242,7 @@ zygote_box(
 		close_fd(&sv[1]);
 		return TC_EIO;
 	}
-	struct sbx_box_spec spec = {policy, "zygote", {-1, -1, ep[1], sv[1], -1}, false};
+	struct sbx_box_spec spec = {policy, "zygote", {-1, -1, ep[1], sv[1], -1}, false, lane};
 	enum tc_err err = sbx__box_start(w, &spec, box);
 	close(sv[1]);
 	close(ep[1]);
@@ -323,6 +323,7 @@ warm_kill(struct sbx_worker *w, struct sbx_warm *z)
 {
 	if (z->ctl >= 0)
 		zygote_kill(w, &z->box, &z->ctl, &z->zerr);
+	z->booted = false;
 }
 
 void
@@ -341,15 +342,44 @@ sbx__warm_fill(struct sbx_worker *w, const struct sbx_policy *p)
 		return;
 	for (int i = 0; i < SBX_WARM_N; i++) {
 		struct sbx_warm *z = &w->warm[i];
-		if (z->ctl >= 0)
+		if (z->ctl >= 0 || z->lane >= w->lanes)
 			continue;
-		if (zygote_box(w, &w->warm_policy, &z->box, &z->ctl, &z->zerr) != TC_OK) {
+		if (zygote_box(w, z->lane, &w->warm_policy, &z->box, &z->ctl, &z->zerr) != TC_OK) {
 			tc_log(TC_LOG_WARN, "sandbox", "worker %u: a warm zygote did not start",
 			    w->id);
 			z->ctl = z->zerr = -1;
 			memset(&z->box, 0, sizeof(z->box));
 			return;
 		}
+	}
+}
+
+static void *
+fill_main(void *arg)
+{
+	struct sbx_worker *w = arg;
+	sbx__warm_fill(w, &w->warm_policy);
+	return NULL;
+}
+
+void
+sbx__warm_fill_async(struct sbx_worker *w, const struct sbx_policy *p)
+{
+	sbx__warm_wait(w);
+	if (w->warm_off || keep_warm_policy(w, p) != TC_OK)
+		return;
+	if (pthread_create(&w->filler, NULL, fill_main, w) == 0)
+		w->filling = true;
+	else
+		sbx__warm_fill(w, &w->warm_policy);
+}
+
+void
+sbx__warm_wait(struct sbx_worker *w)
+{
+	if (w->filling) {
+		pthread_join(w->filler, NULL);
+		w->filling = false;
 	}
 }
 
@@ -364,10 +394,42 @@ sbx__warm_pids(const struct sbx_worker *w, pid_t *pids)
 	return n;
 }
 
+/* Whether a frame is a zygote's {"booted":true}. */
+static bool
+is_booted(const char *frame)
+{
+	return strstr(frame, "\"booted\"") != NULL;
+}
+
 /*
- * Take a live warm zygote of the right shape into x.  One that died (its
- * socket reads end of file: a warm zygote never writes before its first
- * frame) is reaped and skipped.
+ * The state of a warm zygote: -1 dead, 0 still starting, 1 booted.  A warm
+ * zygote writes its booted frame and then nothing before its first frame,
+ * so a readable socket after that frame is its end.  Waits up to
+ * timeout_ms for the booted frame.
+ */
+static int
+warm_state(struct sbx_warm *z, unsigned timeout_ms)
+{
+	struct pollfd pf = {z->ctl, POLLIN, 0};
+	int rc = poll(&pf, 1, z->booted ? 0 : (int)timeout_ms);
+	if (rc > 0 && !z->booted) {
+		char *frame = NULL;
+		if (recv_frame(z->ctl, 1000, &frame) != TC_OK || !is_booted(frame)) {
+			free(frame);
+			return -1;
+		}
+		free(frame);
+		z->booted = true;
+		return warm_state(z, 0);
+	}
+	if (rc != 0 || sbx__box_reap(&z->box, false, NULL, NULL))
+		return -1;
+	return z->booted ? 1 : 0;
+}
+
+/*
+ * Take a live warm zygote of the right shape into x.  One that died is
+ * reaped and skipped.
  */
 static bool
 warm_take(struct sbx_executor *x)
@@ -375,10 +437,9 @@ warm_take(struct sbx_executor *x)
 	struct sbx_worker *w = x->w;
 	for (int i = 0; i < SBX_WARM_N; i++) {
 		struct sbx_warm *z = &w->warm[i];
-		if (z->ctl < 0)
+		if (z->ctl < 0 || z->lane != x->lane)
 			continue;
-		struct pollfd pf = {z->ctl, POLLIN, 0};
-		bool dead = poll(&pf, 1, 0) != 0 || sbx__box_reap(&z->box, false, NULL, NULL);
+		bool dead = warm_state(z, 0) < 0;
 		if (dead || !same_box_shape(&w->warm_policy, &x->policy)) {
 			if (dead)
 				tc_log(TC_LOG_WARN, "sandbox",
@@ -390,11 +451,33 @@ warm_take(struct sbx_executor *x)
 		x->box = z->box;
 		x->ctl = z->ctl;
 		x->zerr = z->zerr;
+		x->booted = z->booted;
 		z->ctl = z->zerr = -1;
+		z->booted = false;
 		memset(&z->box, 0, sizeof(z->box));
 		return true;
 	}
 	return false;
+}
+
+enum tc_err
+sbx_worker_settle(struct sbx_worker *w, unsigned timeout_ms)
+{
+	sbx__warm_wait(w);
+	uint64_t end = sbx__now_ms() + timeout_ms;
+	for (int i = 0; i < SBX_WARM_N; i++) {
+		struct sbx_warm *z = &w->warm[i];
+		while (z->ctl >= 0 && !z->booted) {
+			uint64_t now = sbx__now_ms();
+			if (now >= end)
+				return TC_ETIMEDOUT;
+			if (warm_state(z, (unsigned)(end - now)) < 0) {
+				warm_kill(w, z); /* the next judging starts one cold */
+				break;
+			}
+		}
+	}
+	return TC_OK;
 }
 
 /* ---- the executor ----------------------------------------------------------- */
@@ -422,12 +505,13 @@ make_init(struct sbx_worker *w, const struct sbx_policy *p, const char *modules,
 }
 
 enum tc_err
-sbx__executor_begin(struct sbx_executor *x, struct sbx_worker *w, const struct sbx_policy *policy,
-    bool zygote, const char *modules_json, const char *entry_json)
+sbx__executor_begin(struct sbx_executor *x, struct sbx_worker *w, unsigned lane,
+    const struct sbx_policy *policy, bool zygote, const char *modules_json, const char *entry_json)
 {
 	memset(x, 0, sizeof(*x));
 	x->ctl = x->zerr = -1;
 	x->w = w;
+	x->lane = lane < w->lanes ? lane : 0;
 	x->policy = *policy;
 	x->cpu_ms0 = policy->cpu_ms;
 	x->wall_ms0 = policy->wall_ms;
@@ -435,8 +519,9 @@ sbx__executor_begin(struct sbx_executor *x, struct sbx_worker *w, const struct s
 	x->init_json = make_init(w, policy, modules_json, entry_json, zygote);
 	if (x->init_json == NULL)
 		return TC_ENOMEM;
-	if (w->have_cg && sbx__cg_set_limits(&w->cg, ((uint64_t)policy->mem_mb + 128) << 20,
-	                      policy->max_procs + 8) != TC_OK) {
+	if (w->have_cg &&
+	    sbx__cg_set_limits(&w->cg[x->lane], ((uint64_t)policy->mem_mb + 128) << 20,
+	        policy->max_procs + 8) != TC_OK) {
 		tc_log(TC_LOG_ERROR, "sandbox", "cannot set cgroup limits");
 		return TC_ESANDBOX;
 	}
@@ -444,7 +529,7 @@ sbx__executor_begin(struct sbx_executor *x, struct sbx_worker *w, const struct s
 		return TC_OK;
 	x->warm = warm_take(x);
 	if (!x->warm) {
-		enum tc_err err = zygote_box(w, policy, &x->box, &x->ctl, &x->zerr);
+		enum tc_err err = zygote_box(w, x->lane, policy, &x->box, &x->ctl, &x->zerr);
 		if (err != TC_OK) {
 			sbx__executor_stop(x);
 			return err;
@@ -457,6 +542,20 @@ sbx__executor_begin(struct sbx_executor *x, struct sbx_worker *w, const struct s
 	return TC_OK;
 }
 
+/* The zygote's answer to its init frame, past its booted frame. */
+static enum tc_err
+recv_reply(struct sbx_executor *x, char **reply)
+{
+	enum tc_err err = recv_frame(x->ctl, 15000, reply);
+	if (err == TC_OK && !x->booted && is_booted(*reply)) {
+		x->booted = true;
+		free(*reply);
+		*reply = NULL;
+		err = recv_frame(x->ctl, 15000, reply);
+	}
+	return err;
+}
+
 enum tc_err
 sbx__executor_ready(struct sbx_executor *x, char **compile_error)
 {
@@ -465,18 +564,19 @@ sbx__executor_ready(struct sbx_executor *x, char **compile_error)
 		return TC_OK;
 	x->pending = false;
 	char *reply = NULL;
-	enum tc_err err = recv_frame(x->ctl, 15000, &reply);
+	enum tc_err err = recv_reply(x, &reply);
 	if (err != TC_OK && x->warm) {
 		/* The warm zygote died between its check and its first frame. */
 		tc_log(TC_LOG_WARN, "sandbox", "a warm zygote failed (%s); starting a cold one",
 		    tc_strerror(err));
 		zygote_kill(x->w, &x->box, &x->ctl, &x->zerr);
 		x->warm = false;
-		err = zygote_box(x->w, &x->policy, &x->box, &x->ctl, &x->zerr);
+		err = zygote_box(x->w, x->lane, &x->policy, &x->box, &x->ctl, &x->zerr);
+		x->booted = false;
 		if (err == TC_OK)
 			err = send_frame(x->ctl, x->init_json, NULL, 0);
 		if (err == TC_OK)
-			err = recv_frame(x->ctl, 15000, &reply);
+			err = recv_reply(x, &reply);
 	}
 	if (err != TC_OK) {
 		char zbuf[512] = "";
@@ -501,11 +601,12 @@ sbx__executor_ready(struct sbx_executor *x, char **compile_error)
 }
 
 enum tc_err
-sbx__executor_start(struct sbx_executor *x, struct sbx_worker *w, const struct sbx_policy *policy,
-    bool zygote, const char *modules_json, const char *entry_json, char **compile_error)
+sbx__executor_start(struct sbx_executor *x, struct sbx_worker *w, unsigned lane,
+    const struct sbx_policy *policy, bool zygote, const char *modules_json, const char *entry_json,
+    char **compile_error)
 {
 	*compile_error = NULL;
-	enum tc_err err = sbx__executor_begin(x, w, policy, zygote, modules_json, entry_json);
+	enum tc_err err = sbx__executor_begin(x, w, lane, policy, zygote, modules_json, entry_json);
 	if (err != TC_OK)
 		return err;
 	return sbx__executor_ready(x, compile_error);
@@ -551,6 +652,7 @@ sbx__executor_run(struct sbx_executor *x, const char *req_json, const char *stdi
 	memset(e, 0, sizeof(*e));
 	e->exit_code = -1;
 	struct sbx_worker *w = x->w;
+	struct sbx_cgroup *cg = &w->cg[x->lane];
 	const struct sbx_policy *p = &x->policy;
 	if (x->zygote && (!x->running || x->pending)) {
 		e->state = SBX_EXEC_INTERNAL;
@@ -580,10 +682,10 @@ sbx__executor_run(struct sbx_executor *x, const char *req_json, const char *stdi
 	}
 	uint64_t cpu0 = 0, cpu1 = 0, oom0 = 0, mem0 = 0;
 	if (w->have_cg) {
-		sbx__cg_cpu_ns(&w->cg, &cpu0);
-		oom0 = sbx__cg_oom_count(&w->cg);
-		sbx__cg_mem_current(&w->cg, &mem0);
-		sbx__cg_mem_peak_reset(&w->cg);
+		sbx__cg_cpu_ns(cg, &cpu0);
+		oom0 = sbx__cg_oom_count(cg);
+		sbx__cg_mem_current(cg, &mem0);
+		sbx__cg_mem_peak_reset(cg);
 	}
 	uint64_t t0 = sbx__now_ms();
 	struct sbx_box fresh = {0};
@@ -599,7 +701,7 @@ sbx__executor_run(struct sbx_executor *x, const char *req_json, const char *stdi
 		}
 	} else {
 		struct sbx_box_spec spec = {
-		    p, "single", {in[0], out[1], err[1], rq[0], rs[1]}, true};
+		    p, "single", {in[0], out[1], err[1], rq[0], rs[1]}, true, x->lane};
 		if (sbx__box_start(w, &spec, &fresh) != TC_OK) {
 			e->state = SBX_EXEC_INTERNAL;
 			snprintf(e->detail, sizeof(e->detail), "the box did not start");
@@ -754,14 +856,14 @@ sbx__executor_run(struct sbx_executor *x, const char *req_json, const char *stdi
 			e->exit_code = atoi(s + 7);
 	}
 	if (x->zygote && w->have_cg) {
-		sbx__cg_cpu_ns(&w->cg, &cpu1);
+		sbx__cg_cpu_ns(cg, &cpu1);
 		e->cpu_us = (cpu1 - cpu0) / 1000;
 		e->cpu_ms = (unsigned)((cpu1 - cpu0) / 1000000);
 		uint64_t peak = 0;
-		sbx__cg_mem_peak(&w->cg, &peak);
+		sbx__cg_mem_peak(cg, &peak);
 		e->mem_kb = peak > mem0 ? (unsigned)((peak - mem0) / 1024) : 0;
 	}
-	bool oom = w->have_cg && sbx__cg_oom_count(&w->cg) > oom0;
+	bool oom = w->have_cg && sbx__cg_oom_count(cg) > oom0;
 	if (state == SBX_EXEC_TIMEOUT && oom)
 		state = SBX_EXEC_MEMORY; /* stalled reclaiming at the memory limit */
 	if (state == SBX_EXEC_DONE) {

@@ -10,12 +10,22 @@
  * - Tests run public first, then hidden, in file order.  After TIMEOUT,
  *   MEMORY_LIMIT or OUTPUT_LIMIT the box is gone and the remaining tests
  *   are SKIPPED, which bounds a bad submission's cost to one limit.
+ * - With a zygote, the tests run in up to two lanes at once (ADR-0026):
+ *   a box and a cgroup each, the second lane on a thread of its own, each
+ *   taking the next test in order.  A test that starts after a limit was
+ *   hit in an earlier one is reported SKIPPED all the same, so the result
+ *   is the one a single lane gives.
+ * - A checker problem's actual output that equals the expected one is
+ *   accepted without running the checker: `tandem problem check` proves
+ *   the checker accepts every expected output.
  * - The overall status is the first failing test's.  A failure to
  *   sandbox as configured is INTERNAL_ERROR, logged, never a weaker run.
  */
 #include <jansson.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -96,14 +106,25 @@ modules_json(const char *names[], const char *srcs[], const size_t lens[], int n
 	return t;
 }
 
+/* The user's code in one box (a zygote, or the recipe for fresh boxes). */
+struct lane {
+	struct sbx_executor x;
+	bool up;
+};
+
 struct judging {
 	struct sbx_worker *w;
 	const struct sbx_problem *p;
 	const struct sbx_judge_opts *o;
 	struct sbx_policy pol;
 	char *user_modules;
-	struct sbx_executor user;
-	bool user_up;
+	struct lane lane[SBX_LANES];
+	unsigned nlanes;         /* lanes the tests run in */
+	pthread_mutex_t wmu;     /* the worker, while lanes run: starting boxes */
+	pthread_mutex_t mu;      /* next and stop_at */
+	size_t next;             /* the next test to start */
+	size_t stop_at;          /* a test at or before it hit a limit; SIZE_MAX = none */
+	struct test_note *notes; /* per test, what the lanes saw */
 	struct sbx_executor author;
 	bool author_up;
 	bool author_pending; /* modules sent, answer not read (author_ready) */
@@ -111,25 +132,40 @@ struct judging {
 };
 
 static enum tc_err
-start_user(struct judging *j, const struct sbx_policy *pol, char **compile_error)
+start_lane(struct judging *j, unsigned k, const struct sbx_policy *pol, char **compile_error)
 {
 	*compile_error = NULL;
-	if (j->user_up)
+	struct lane *ln = &j->lane[k];
+	if (ln->up)
 		return TC_OK;
 	enum tc_err e = sbx__executor_start(
-	    &j->user, j->w, pol, j->o->zygote, j->user_modules, j->p->entry_json, compile_error);
+	    &ln->x, j->w, k, pol, j->o->zygote, j->user_modules, j->p->entry_json, compile_error);
 	if (e == TC_OK && *compile_error == NULL)
-		j->user_up = true;
+		ln->up = true;
 	return e;
+}
+
+static void
+stop_lane(struct lane *ln)
+{
+	if (ln->up || ln->x.w)
+		sbx__executor_stop(&ln->x);
+	ln->up = false;
+	memset(&ln->x, 0, sizeof(ln->x));
+}
+
+/* Lane 0 runs everything but the tests' second half: probe, counterexample. */
+static enum tc_err
+start_user(struct judging *j, const struct sbx_policy *pol, char **compile_error)
+{
+	return start_lane(j, 0, pol, compile_error);
 }
 
 static void
 stop_user(struct judging *j)
 {
-	if (j->user_up || j->user.w)
-		sbx__executor_stop(&j->user);
-	j->user_up = false;
-	memset(&j->user, 0, sizeof(j->user));
+	for (unsigned k = 0; k < SBX_LANES; k++)
+		stop_lane(&j->lane[k]);
 }
 
 /* Send the author's modules to a zygote; author_ready collects the answer. */
@@ -150,7 +186,8 @@ author_begin(struct judging *j)
 	struct sbx_policy pol = j->pol;
 	pol.cpu_ms = pol.cpu_ms < 10000 ? 10000 : pol.cpu_ms;
 	pol.wall_ms = pol.cpu_ms * 2;
-	enum tc_err e = sbx__executor_begin(&j->author, j->w, &pol, true, mods, j->p->entry_json);
+	enum tc_err e =
+	    sbx__executor_begin(&j->author, j->w, 0, &pol, true, mods, j->p->entry_json);
 	free(mods);
 	if (e != TC_OK) {
 		j->author_failed = true;
@@ -544,7 +581,8 @@ find_counterexample(struct judging *j, struct sbx_result *r)
 	json_t *got = NULL;
 	if (want && json_array_size(want) == json_array_size(inputs) &&
 	    start_user(j, &j->pol, &ce) == TC_OK && ce == NULL) {
-		got = run_batch(&j->user, batch_items(p, "call", "solution", inputs, NULL, NULL));
+		got = run_batch(
+		    &j->lane[0].x, batch_items(p, "call", "solution", inputs, NULL, NULL));
 		stop_user(j);
 	}
 	free(ce);
@@ -740,9 +778,9 @@ run_probe(struct judging *j, struct sbx_result *r)
 		goto out;
 	}
 	unsigned limit = budget + 4 * PROBE_CAP_MS + 1000;
-	sbx__executor_set_limits(&j->user, limit, limit);
-	enum tc_err e = sbx__executor_run(&j->user, req, NULL, 0, &ex);
-	sbx__executor_set_limits(&j->user, 0, 0);
+	sbx__executor_set_limits(&j->lane[0].x, limit, limit);
+	enum tc_err e = sbx__executor_run(&j->lane[0].x, req, NULL, 0, &ex);
+	sbx__executor_set_limits(&j->lane[0].x, 0, 0);
 	if (e != TC_OK || ex.state != SBX_EXEC_DONE) {
 		r->probe.message = xstrdup(e == TC_OK && ex.state == SBX_EXEC_TIMEOUT
 		                               ? "too slow to measure at any size"
@@ -873,6 +911,194 @@ check_pending(struct judging *j, struct sbx_result *r, char **actuals)
 
 /* ---- the judging ----------------------------------------------------------------- */
 
+/* What a lane saw of one test, beyond its result. */
+struct test_note {
+	bool ran;
+	bool no_box;         /* the lane's box could not be restarted */
+	char *compile_error; /* the message, when the test found one */
+};
+
+static bool
+is_limit(enum sbx_status st)
+{
+	return st == SBX_INTERNAL_ERROR || st == SBX_TIMEOUT || st == SBX_MEMORY_LIMIT ||
+	       st == SBX_OUTPUT_LIMIT;
+}
+
+/* Stop lanes from starting tests after test i. */
+static void
+stop_after(struct judging *j, size_t i)
+{
+	pthread_mutex_lock(&j->mu);
+	if (i < j->stop_at)
+		j->stop_at = i;
+	pthread_mutex_unlock(&j->mu);
+}
+
+/* Run test i in lane k and keep its result in r->tests[i]. */
+static void
+run_test(struct judging *j, unsigned k, size_t i, struct sbx_result *r, char **actuals)
+{
+	const struct sbx_problem *p = j->p;
+	const struct sbx_test *t = &p->tests[i];
+	struct sbx_test_result *tr = &r->tests[i];
+	struct test_note *note = &j->notes[i];
+	struct lane *ln = &j->lane[k];
+	note->ran = true;
+	if (!ln->up) {
+		char *ce = NULL;
+		pthread_mutex_lock(&j->wmu);
+		enum tc_err e = start_lane(j, k, &j->pol, &ce);
+		pthread_mutex_unlock(&j->wmu);
+		free(ce);
+		if (e != TC_OK || !ln->up) {
+			note->no_box = true;
+			stop_after(j, i);
+			return;
+		}
+	}
+	struct outcome oc;
+	run_one(p, &ln->x, "solution", t->input, &oc);
+	if (oc.compile_error) {
+		note->compile_error = oc.message;
+		oc.message = NULL;
+		outcome_fini(&oc);
+		stop_after(j, i);
+		return;
+	}
+	enum sbx_status st = oc.status;
+	if (st == SBX_ACCEPTED && p->has_checker && p->style != SBX_STYLE_STDIO) {
+		/* The expected output passes the checker (problem check proves it):
+		 * only a different answer needs the checker, in one run below. */
+		const char *a = oc.actual ? oc.actual : "null";
+		if (!sbx_compare_values(SBX_COMPARE_EXACT, t->expected, a))
+			actuals[i] = xstrdup(a);
+	} else if (st == SBX_ACCEPTED) {
+		st = judge_output(j, t->input, t->expected, &oc);
+	}
+	tr->status = st;
+	tr->ok = st == SBX_ACCEPTED;
+	tr->time_ms = oc.ex.cpu_ms;
+	tr->mem_kb = oc.ex.mem_kb;
+	tr->message = oc.message;
+	oc.message = NULL;
+	tr->stdout_x = sbx__utf8_excerpt(oc.ex.out, oc.ex.outlen, EXCERPT_CAP);
+	tr->stderr_x = sbx__utf8_excerpt(oc.ex.err, oc.ex.errlen, EXCERPT_CAP);
+	if (!t->hidden) {
+		tr->actual = oc.actual;
+		oc.actual = NULL;
+	}
+	if (is_limit(st))
+		stop_after(j, i);
+	if (j->o->zygote && !ln->x.running)
+		stop_lane(ln);
+	outcome_fini(&oc);
+}
+
+struct lane_run {
+	struct judging *j;
+	unsigned k;
+	struct sbx_result *r;
+	char **actuals;
+};
+
+/* A lane takes the next test in order until none is left or one hit a limit. */
+static void *
+lane_main(void *arg)
+{
+	struct lane_run *lr = arg;
+	struct judging *j = lr->j;
+	for (;;) {
+		pthread_mutex_lock(&j->mu);
+		size_t i = j->next;
+		bool go = i < j->p->ntests && (j->stop_at == SIZE_MAX || i <= j->stop_at);
+		if (go)
+			j->next++;
+		pthread_mutex_unlock(&j->mu);
+		if (!go)
+			break;
+		run_test(j, lr->k, i, lr->r, lr->actuals);
+	}
+	return NULL;
+}
+
+static void
+run_tests(struct judging *j, struct sbx_result *r, char **actuals)
+{
+	j->next = 0;
+	j->stop_at = SIZE_MAX;
+	pthread_mutex_init(&j->mu, NULL);
+	pthread_mutex_init(&j->wmu, NULL);
+	struct lane_run lr[SBX_LANES];
+	pthread_t th[SBX_LANES];
+	bool started[SBX_LANES] = {false};
+	for (unsigned k = 1; k < j->nlanes; k++) {
+		lr[k] = (struct lane_run){j, k, r, actuals};
+		started[k] = pthread_create(&th[k], NULL, lane_main, &lr[k]) == 0;
+	}
+	lr[0] = (struct lane_run){j, 0, r, actuals};
+	lane_main(&lr[0]);
+	for (unsigned k = 1; k < j->nlanes; k++)
+		if (started[k])
+			pthread_join(th[k], NULL);
+	pthread_mutex_destroy(&j->mu);
+	pthread_mutex_destroy(&j->wmu);
+}
+
+static void
+skip_test(struct sbx_test_result *tr, char **actual, const char *message)
+{
+	free(tr->message);
+	free(tr->stdout_x);
+	free(tr->stderr_x);
+	free(tr->actual);
+	free(*actual);
+	*actual = NULL;
+	tr->message = message ? xstrdup(message) : NULL;
+	tr->stdout_x = tr->stderr_x = tr->actual = NULL;
+	tr->status = SBX_SKIPPED;
+	tr->ok = false;
+	tr->time_ms = 0;
+	tr->mem_kb = 0;
+}
+
+/*
+ * The lanes' results in test order, as one lane would have left them: the
+ * first test that could not run, did not compile or hit a limit ends the
+ * run, and whatever a second lane did after it is reported SKIPPED.
+ */
+static void
+finish_tests(struct judging *j, struct sbx_result *r, char **actuals)
+{
+	const struct sbx_problem *p = j->p;
+	size_t end = p->ntests;
+	const char *after = NULL;
+	for (size_t i = 0; i < p->ntests && end == p->ntests; i++) {
+		struct test_note *note = &j->notes[i];
+		if (!note->ran)
+			continue;
+		if (note->no_box) {
+			set_internal(r, "the sandbox could not restart");
+			end = i;
+		} else if (note->compile_error) {
+			r->status = SBX_COMPILE_ERROR;
+			r->message = note->compile_error;
+			note->compile_error = NULL;
+			end = i;
+		} else {
+			r->time_ms += r->tests[i].time_ms;
+			if (is_limit(r->tests[i].status)) {
+				end = i + 1;
+				after = "not run after an earlier limit was exceeded";
+			}
+		}
+	}
+	for (size_t i = end; i < p->ntests; i++) {
+		free(j->notes[i].compile_error);
+		skip_test(&r->tests[i], &actuals[i], after);
+	}
+}
+
 enum tc_err
 sbx_judge_run(struct sbx_worker *w, const struct sbx_problem *p, const char *code, size_t len,
     const struct sbx_judge_opts *o, struct sbx_result *r)
@@ -880,6 +1106,7 @@ sbx_judge_run(struct sbx_worker *w, const struct sbx_problem *p, const char *cod
 	memset(r, 0, sizeof(*r));
 	if (w == NULL || p == NULL || o == NULL || (code == NULL && len > 0))
 		return TC_EINVAL;
+	sbx__warm_wait(w);
 	r->level = w->level;
 	r->total = (unsigned)p->ntests;
 	struct judging j = {0};
@@ -928,18 +1155,33 @@ sbx_judge_run(struct sbx_worker *w, const struct sbx_problem *p, const char *cod
 		}
 	}
 	char *compile_error = NULL;
-	/* The user's and the author's zygotes (warm ones when the worker has
-	 * them) compile at once; both answer before the first test, so neither
-	 * start-up lands in a test's CPU time. */
-	enum tc_err e =
-	    sbx__executor_begin(&j.user, w, &j.pol, o->zygote, j.user_modules, p->entry_json);
+	/* The user's zygotes (one per lane) and the author's (warm ones when the
+	 * worker has them) compile at once; all answer before the first test, so
+	 * no start-up lands in a test's CPU time. */
+	j.nlanes = o->zygote && p->ntests > 1 ? w->lanes : 1;
+	enum tc_err e = sbx__executor_begin(
+	    &j.lane[0].x, w, 0, &j.pol, o->zygote, j.user_modules, p->entry_json);
+	for (unsigned k = 1; e == TC_OK && k < j.nlanes; k++)
+		if (sbx__executor_begin(
+		        &j.lane[k].x, w, k, &j.pol, true, j.user_modules, p->entry_json) != TC_OK)
+			j.nlanes = k; /* logged; the lanes before it do the work */
 	if (e == TC_OK &&
 	    (p->has_checker || o->counterexample || (o->probe && p->cls != SBX_CLASS_UNKNOWN)))
 		author_begin(&j);
 	if (e == TC_OK)
-		e = sbx__executor_ready(&j.user, &compile_error);
+		e = sbx__executor_ready(&j.lane[0].x, &compile_error);
 	if (e == TC_OK && compile_error == NULL) {
-		j.user_up = true;
+		j.lane[0].up = true;
+		for (unsigned k = 1; k < j.nlanes; k++) {
+			char *ce = NULL;
+			if (sbx__executor_ready(&j.lane[k].x, &ce) != TC_OK || ce != NULL) {
+				free(ce);
+				stop_lane(&j.lane[k]);
+				j.nlanes = k;
+				break;
+			}
+			j.lane[k].up = true;
+		}
 		if (j.author_pending)
 			author_ready(&j);
 	}
@@ -956,60 +1198,18 @@ sbx_judge_run(struct sbx_worker *w, const struct sbx_problem *p, const char *cod
 		free(compile_error);
 		goto done;
 	}
-	bool skip = false;
 	bool batch_check = p->has_checker && p->style != SBX_STYLE_STDIO;
 	char **actuals = calloc(p->ntests, sizeof(char *)); /* checker problems: pending */
-	if (actuals == NULL) {
+	j.notes = calloc(p->ntests, sizeof(*j.notes));
+	if (actuals == NULL || j.notes == NULL) {
+		free(actuals);
+		free(j.notes);
 		set_internal(r, "out of memory");
 		goto done;
 	}
-	for (size_t i = 0; i < p->ntests; i++) {
-		const struct sbx_test *t = &p->tests[i];
-		struct sbx_test_result *tr = &r->tests[i];
-		if (skip) {
-			tr->status = SBX_SKIPPED;
-			tr->message = xstrdup("not run after an earlier limit was exceeded");
-			continue;
-		}
-		if (!j.user_up && start_user(&j, &j.pol, &compile_error) != TC_OK) {
-			set_internal(r, "the sandbox could not restart");
-			break;
-		}
-		struct outcome oc;
-		run_one(p, &j.user, "solution", t->input, &oc);
-		if (oc.compile_error) {
-			r->status = SBX_COMPILE_ERROR;
-			r->message = oc.message;
-			oc.message = NULL;
-			outcome_fini(&oc);
-			break;
-		}
-		enum sbx_status st = oc.status;
-		if (st == SBX_ACCEPTED && batch_check && oc.actual) {
-			actuals[i] = xstrdup(oc.actual); /* decided below, in one checker run */
-		} else if (st == SBX_ACCEPTED) {
-			st = judge_output(&j, t->input, t->expected, &oc);
-		}
-		tr->status = st;
-		tr->ok = st == SBX_ACCEPTED;
-		tr->time_ms = oc.ex.cpu_ms;
-		tr->mem_kb = oc.ex.mem_kb;
-		tr->message = oc.message;
-		oc.message = NULL;
-		tr->stdout_x = sbx__utf8_excerpt(oc.ex.out, oc.ex.outlen, EXCERPT_CAP);
-		tr->stderr_x = sbx__utf8_excerpt(oc.ex.err, oc.ex.errlen, EXCERPT_CAP);
-		if (!t->hidden) {
-			tr->actual = oc.actual;
-			oc.actual = NULL;
-		}
-		r->time_ms += tr->time_ms;
-		if (st == SBX_INTERNAL_ERROR || st == SBX_TIMEOUT || st == SBX_MEMORY_LIMIT ||
-		    st == SBX_OUTPUT_LIMIT)
-			skip = true;
-		if (o->zygote && !j.user.running)
-			stop_user(&j);
-		outcome_fini(&oc);
-	}
+	run_tests(&j, r, actuals);
+	finish_tests(&j, r, actuals);
+	free(j.notes);
 	stop_user(&j);
 	if (batch_check && r->status == SBX_ACCEPTED)
 		check_pending(&j, r, actuals);
@@ -1048,7 +1248,7 @@ done:
 	sbx__worker_sweep(w);
 	if (!sbx_worker_clean(w))
 		set_internal(r, "processes or files of the run survived its end");
-	sbx__warm_fill(w, &j.pol);
+	sbx__warm_fill_async(w, &j.pol);
 	return TC_OK;
 }
 
@@ -1089,12 +1289,40 @@ sbx_problem_check(struct sbx_worker *w, const struct sbx_problem *p, FILE *repor
 			    r.tests[i].message ? r.tests[i].message : "");
 	}
 	sbx_result_fini(&r);
-	/* The generator must give inputs of the right shape. */
+	sbx__warm_wait(w); /* the judging above left the filler running */
 	struct judging j = {0};
 	j.w = w;
 	j.p = p;
 	j.o = &o;
 	j.pol = effective_policy(p, &o);
+	/* The judge accepts an output equal to the expected one without the
+	 * checker: the checker must accept every expected output. */
+	if (p->has_checker && p->style != SBX_STYLE_STDIO && p->ntests > 0) {
+		struct sbx_result cr;
+		memset(&cr, 0, sizeof(cr));
+		cr.tests = calloc(p->ntests, sizeof(*cr.tests));
+		char **expected = calloc(p->ntests, sizeof(char *));
+		if (cr.tests == NULL || expected == NULL) {
+			free(cr.tests);
+			free(expected);
+			return TC_ENOMEM;
+		}
+		cr.ntests = p->ntests;
+		for (size_t i = 0; i < p->ntests; i++)
+			expected[i] = (char *)p->tests[i].expected;
+		check_pending(&j, &cr, expected);
+		for (size_t i = 0; i < p->ntests; i++) {
+			if (!cr.tests[i].ok) {
+				fprintf(report,
+				    "%s: test %s: the checker rejects the expected output\n",
+				    p->slug, p->tests[i].name);
+				bad++;
+			}
+		}
+		free(expected);
+		sbx_result_fini(&cr);
+	}
+	/* The generator must give inputs of the right shape. */
 	for (unsigned n = 1; n <= 8; n *= 2) {
 		char *in = gen_input(&j, n, 0);
 		if (in == NULL || !input_shape_ok(p, in)) {
@@ -1109,7 +1337,7 @@ sbx_problem_check(struct sbx_worker *w, const struct sbx_problem *p, FILE *repor
 	stop_author(&j);
 	sbx__warm_drop(w);
 	sbx__worker_sweep(w);
-	sbx__warm_fill(w, &j.pol);
+	sbx__warm_fill_async(w, &j.pol);
 	if (bad == 0)
 		fprintf(report, "%s: ok (%zu tests)\n", p->slug, p->ntests);
 	return bad ? TC_EPROTO : TC_OK;

@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <pthread.h>
 #include <sys/resource.h>
 #include <sys/types.h>
 
@@ -98,12 +99,22 @@ struct sbx_box {
  */
 struct sbx_warm {
 	struct sbx_box box;
-	int ctl;  /* control socket, -1 when the slot is empty */
-	int zerr; /* its stderr */
+	int ctl;       /* control socket, -1 when the slot is empty */
+	int zerr;      /* its stderr */
+	unsigned lane; /* the cgroup it runs in */
+	bool booted;   /* its {"booted":true} frame was read */
 };
 
-/* Warm slots per worker: the user's zygote and the author's. */
-#define SBX_WARM_N 2
+/*
+ * Lanes: a worker runs the tests of one submission in up to SBX_LANES
+ * zygote boxes at once, each in a cgroup of its own, so a test's CPU time
+ * and memory are its box's alone (ADR-0026).
+ */
+#define SBX_LANES 2
+
+/* Warm slots per worker: the user's zygote and the author's (lane 0), the
+ * user's second zygote (lane 1). */
+#define SBX_WARM_N 3
 
 struct sbx_worker {
 	enum sbx_level level;
@@ -112,14 +123,17 @@ struct sbx_worker {
 	char scratch[256]; /* host directory: root mount point (full), work dir (container) */
 	char root[300];
 	bool have_cg;
-	struct sbx_cgroup cg;
-	struct sbx_bpf outer; /* launcher filter (execve allowed) */
-	struct sbx_bpf inner; /* harness filter (no execve) */
-	char *inner_hex;      /* inner as hex text for the harness */
+	unsigned lanes;                  /* 1..SBX_LANES (SANDBOX_LANES, default by CPUs) */
+	struct sbx_cgroup cg[SBX_LANES]; /* one per lane; lane 0 also holds the author */
+	struct sbx_bpf outer;            /* launcher filter (execve allowed) */
+	struct sbx_bpf inner;            /* harness filter (no execve) */
+	char *inner_hex;                 /* inner as hex text for the harness */
 	struct sbx_warm warm[SBX_WARM_N];
 	struct sbx_policy warm_policy; /* the box shape warm zygotes were started with */
 	char *warm_strs;               /* owned storage of warm_policy's strings */
 	bool warm_off;                 /* SANDBOX_WARM=0: every zygote starts cold */
+	pthread_t filler;              /* starts the warm zygotes after a judging */
+	bool filling;                  /* filler runs; joined by sbx__warm_wait */
 };
 
 /* What to start: the harness in one mode, with descriptors for fds 0..4. */
@@ -128,6 +142,7 @@ struct sbx_box_spec {
 	const char *mode;     /* "zygote" or "single" */
 	int fds[5];           /* parent descriptors to become 0..4 in the box (-1 = /dev/null) */
 	bool per_test_limits; /* single mode: CPU/AS limits of one test on the whole box */
+	unsigned lane;        /* the worker's cgroup to attach to */
 };
 
 enum tc_err sbx__box_start(
@@ -144,6 +159,14 @@ void sbx__worker_sweep(struct sbx_worker *w);
  * and exec, not on the interpreter's start-up.
  */
 void sbx__warm_fill(struct sbx_worker *w, const struct sbx_policy *p);
+/*
+ * sbx__warm_fill_async does the same on a thread of the worker's, so a
+ * judging returns its verdict without waiting for the next one's zygotes;
+ * sbx__warm_wait joins that thread.  Every entry point that touches the
+ * worker waits first.
+ */
+void sbx__warm_fill_async(struct sbx_worker *w, const struct sbx_policy *p);
+void sbx__warm_wait(struct sbx_worker *w);
 /* Kill and reap every warm zygote. */
 void sbx__warm_drop(struct sbx_worker *w);
 /* The host pids of the warm zygotes (at most SBX_WARM_N); returns the count. */
@@ -189,12 +212,14 @@ struct sbx_executor {
 	struct sbx_worker *w;
 	struct sbx_policy policy;
 	bool zygote;
+	unsigned lane;   /* the worker's cgroup this executor's boxes run in */
 	char *init_json; /* {"modules":..,"entry":..,"limits":..,"bpf":..} */
 	struct sbx_box box;
 	bool running;
 	int ctl;                    /* zygote control socket */
 	int zerr;                   /* zygote stderr */
 	bool warm;                  /* the zygote was taken from a warm slot */
+	bool booted;                /* the zygote's booted frame was read */
 	bool pending;               /* init sent, reply not read yet */
 	char run_limits[160];       /* "" or a JSON object replacing the init's limits for runs */
 	unsigned cpu_ms0, wall_ms0; /* the policy's limits, for sbx__executor_set_limits(0) */
@@ -205,7 +230,7 @@ struct sbx_executor {
  * in a new box.  On a syntax error, *compile_error receives
  * {"compile_error":..,"line":..} (owned) and TC_OK is returned.
  */
-enum tc_err sbx__executor_start(struct sbx_executor *x, struct sbx_worker *w,
+enum tc_err sbx__executor_start(struct sbx_executor *x, struct sbx_worker *w, unsigned lane,
     const struct sbx_policy *policy, bool zygote, const char *modules_json, const char *entry_json,
     char **compile_error);
 /*
@@ -214,7 +239,7 @@ enum tc_err sbx__executor_start(struct sbx_executor *x, struct sbx_worker *w,
  * ready waits for the answer, starting a cold zygote once if a warm one
  * turns out dead.  After begin fails, or after ready, x is as after start.
  */
-enum tc_err sbx__executor_begin(struct sbx_executor *x, struct sbx_worker *w,
+enum tc_err sbx__executor_begin(struct sbx_executor *x, struct sbx_worker *w, unsigned lane,
     const struct sbx_policy *policy, bool zygote, const char *modules_json, const char *entry_json);
 enum tc_err sbx__executor_ready(struct sbx_executor *x, char **compile_error);
 /*

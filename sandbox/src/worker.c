@@ -52,6 +52,20 @@ reap_stale_scratch(const char *tmp)
 	closedir(d);
 }
 
+/*
+ * Lanes by default: two where the host has two CPUs or more, so one
+ * submission's tests run two at a time; SANDBOX_LANES=1 or 2 overrides.
+ */
+static unsigned
+default_lanes(void)
+{
+	const char *env = getenv("SANDBOX_LANES");
+	if (env != NULL && (strcmp(env, "1") == 0 || strcmp(env, "2") == 0))
+		return (unsigned)(env[0] - '0');
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	return cpus >= 2 ? SBX_LANES : 1;
+}
+
 enum tc_err
 sbx_worker_new(enum sbx_level level, unsigned id, struct sbx_worker **out)
 {
@@ -64,8 +78,11 @@ sbx_worker_new(enum sbx_level level, unsigned id, struct sbx_worker **out)
 	w->level = level;
 	w->id = id;
 	w->uid = 61000 + id % 1000;
-	for (int i = 0; i < SBX_WARM_N; i++)
+	w->lanes = level == SBX_LEVEL_FULL ? default_lanes() : 1;
+	for (int i = 0; i < SBX_WARM_N; i++) {
 		w->warm[i].ctl = w->warm[i].zerr = -1;
+		w->warm[i].lane = i == 2 ? 1 : 0;
+	}
 	const char *warm = getenv("SANDBOX_WARM");
 	w->warm_off = warm != NULL && strcmp(warm, "0") == 0;
 	/* A judge writes to pipes whose readers may die: never be killed by it. */
@@ -94,12 +111,20 @@ sbx_worker_new(enum sbx_level level, unsigned id, struct sbx_worker **out)
 			err = TC_ESANDBOX;
 			goto fail;
 		}
-		char name[64];
-		snprintf(name, sizeof(name), "tandem-sbx-%d-%u", (int)getpid(), id);
-		if (sbx__cg_create(name, &w->cg) != TC_OK) {
-			tc_log(TC_LOG_ERROR, "sandbox", "worker %u: no usable cgroups", id);
-			err = TC_ESANDBOX;
-			goto fail;
+		for (unsigned i = 0; i < w->lanes; i++) {
+			char name[64];
+			if (i == 0)
+				snprintf(name, sizeof(name), "tandem-sbx-%d-%u", (int)getpid(), id);
+			else
+				snprintf(name, sizeof(name), "tandem-sbx-%d-%u-%u", (int)getpid(),
+				    id, i);
+			if (sbx__cg_create(name, &w->cg[i]) != TC_OK) {
+				tc_log(TC_LOG_ERROR, "sandbox", "worker %u: no usable cgroups", id);
+				for (unsigned k = 0; k < i; k++)
+					sbx__cg_destroy(&w->cg[k]);
+				err = TC_ESANDBOX;
+				goto fail;
+			}
 		}
 		w->have_cg = true;
 	} else {
@@ -125,10 +150,11 @@ sbx_worker_free(struct sbx_worker *w)
 {
 	if (w == NULL)
 		return;
+	sbx__warm_wait(w);
 	sbx__warm_drop(w);
 	free(w->warm_strs);
-	if (w->have_cg)
-		sbx__cg_destroy(&w->cg);
+	for (unsigned i = 0; w->have_cg && i < w->lanes; i++)
+		sbx__cg_destroy(&w->cg[i]);
 	if (w->scratch[0])
 		sbx__rmtree(w->scratch);
 	sbx__bpf_fini(&w->outer);
@@ -143,13 +169,21 @@ sbx_worker_level(const struct sbx_worker *w)
 	return w->level;
 }
 
-bool
-sbx_worker_clean(const struct sbx_worker *w)
+unsigned
+sbx_worker_lanes(const struct sbx_worker *w)
 {
+	return w->lanes;
+}
+
+bool
+sbx_worker_clean(struct sbx_worker *w)
+{
+	sbx__warm_wait(w);
 	pid_t warm[SBX_WARM_N];
 	unsigned nwarm = sbx__warm_pids(w, warm);
-	if (w->have_cg && sbx__cg_nprocs_except(&w->cg, warm, nwarm) != 0)
-		return false;
+	for (unsigned i = 0; w->have_cg && i < w->lanes; i++)
+		if (sbx__cg_nprocs_except(&w->cg[i], warm, nwarm) != 0)
+			return false;
 	const char *dir = w->level == SBX_LEVEL_FULL ? w->root : w->scratch;
 	DIR *d = opendir(dir);
 	if (d == NULL)

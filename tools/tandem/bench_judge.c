@@ -222,7 +222,14 @@ tandem_bench_judge(int argc, char **argv)
 	setenv("SANDBOX_WARM", "0", 1);
 	enum tc_err cold_err = sbx_worker_new(SBX_LEVEL_FULL, 3, &cold);
 	unsetenv("SANDBOX_WARM");
+	/* And with one lane (SANDBOX_LANES=1): the tests one after the other. */
+	struct sbx_worker *one_lane = NULL;
+	setenv("SANDBOX_LANES", "1", 1);
+	if (cold_err == TC_OK && sbx_worker_new(SBX_LEVEL_FULL, 4, &one_lane) != TC_OK)
+		cold_err = TC_ESANDBOX;
+	unsetenv("SANDBOX_LANES");
 	if (cold_err != TC_OK) {
+		sbx_worker_free(cold);
 		sbx_worker_free(w);
 		sbx_problem_free(p);
 		return TANDEM_EXIT_ENV;
@@ -231,25 +238,38 @@ tandem_bench_judge(int argc, char **argv)
 	sbx_judge_opts_init(&o);
 	o.probe = false;
 	o.counterexample = false;
-	double sb[MAX_REPS], fresh[MAX_REPS], one[MAX_REPS], sbf[MAX_REPS], sbc[MAX_REPS];
+	double sb[MAX_REPS], fresh[MAX_REPS], one[MAX_REPS], sbf[MAX_REPS], sbc[MAX_REPS],
+	    sb1[MAX_REPS];
 	for (int i = 0; i < reps; i++) {
 		struct sbx_result r;
+		/* Before each measurement, the zygotes the last judging started in
+		 * the background have booted: nothing but the measured path runs. */
+		sbx_worker_settle(w, 30000);
 		double t0 = now_ms();
 		sbx_judge_run(w, p, code, n, &o, &r);
 		sb[i] = now_ms() - t0;
 		if (r.status != SBX_ACCEPTED)
 			fprintf(stderr, "warning: %s\n", sbx_status_name(r.status));
 		sbx_result_fini(&r);
+		sbx_worker_settle(w, 30000);
+		sbx_worker_settle(one_lane, 30000);
+		t0 = now_ms();
+		sbx_judge_run(one_lane, p, code, n, &o, &r);
+		sb1[i] = now_ms() - t0;
+		sbx_result_fini(&r);
+		sbx_worker_settle(one_lane, 30000);
 		t0 = now_ms();
 		sbx_judge_run(cold, p, code, n, &o, &r);
 		sbc[i] = now_ms() - t0;
 		sbx_result_fini(&r);
 		o.zygote = false;
+		sbx_worker_settle(cold, 30000);
 		t0 = now_ms();
 		sbx_judge_run(w, p, code, n, &o, &r);
 		sbf[i] = now_ms() - t0;
 		sbx_result_fini(&r);
 		o.zygote = true;
+		sbx_worker_settle(w, 30000);
 		/* (a) one fresh unsandboxed interpreter per test */
 		t0 = now_ms();
 		for (int k = 0; k < t.n; k++) {
@@ -270,7 +290,10 @@ tandem_bench_judge(int argc, char **argv)
 	double m_sb = pct(sb, reps, 0.5), p_sb = pct(sb, reps, 0.9);
 	double m_f = pct(fresh, reps, 0.5), m_1 = pct(one, reps, 0.5);
 	printf("two-sum, %d tests, %d runs (median / p90 ms)\n", t.n, reps);
-	printf("  judge, full sandbox, zygote   %8.1f / %8.1f\n", m_sb, p_sb);
+	printf("  judge, full sandbox, zygote   %8.1f / %8.1f   (%u lanes)\n", m_sb, p_sb,
+	    sbx_worker_lanes(w));
+	printf("  judge, zygote, one lane       %8.1f / %8.1f\n", pct(sb1, reps, 0.5),
+	    pct(sb1, reps, 0.9));
 	printf("  judge, zygote started on use  %8.1f / %8.1f\n", pct(sbc, reps, 0.5),
 	    pct(sbc, reps, 0.9));
 	printf("  judge, full sandbox, fresh    %8.1f / %8.1f\n", pct(sbf, reps, 0.5),
@@ -294,6 +317,7 @@ tandem_bench_judge(int argc, char **argv)
 
 	slopes(w, p, code, probe_reps, "O(n)");
 	slopes(w, p, quadratic_py, probe_reps, "O(n^2)");
+	sbx_worker_free(one_lane);
 	sbx_worker_free(cold);
 	sbx_worker_free(w);
 	for (int k = 0; k < t.n; k++)

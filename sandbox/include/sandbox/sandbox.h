@@ -120,11 +120,23 @@ void sbx_worker_free(struct sbx_worker *w);
 
 enum sbx_level sbx_worker_level(const struct sbx_worker *w);
 
+/* The lanes the worker runs a submission's tests in (1 or 2, ADR-0026). */
+unsigned sbx_worker_lanes(const struct sbx_worker *w);
+
+/*
+ * sbx_worker_settle waits until the zygotes the worker keeps ready for the
+ * next submission have started (they start in the background after each
+ * judging), so that nothing of the worker uses the CPU afterwards.  For
+ * benchmarks, which measure other things next.  TC_ETIMEDOUT after
+ * timeout_ms.  Thread: the worker's.
+ */
+enum tc_err sbx_worker_settle(struct sbx_worker *w, unsigned timeout_ms);
+
 /*
  * sbx_worker_clean reports whether nothing of the worker's runs survives:
  * its cgroups hold no process and its scratch directory is empty.
  * Thread: the worker's.  Blocks: on reading cgroup files.
  */
-bool sbx_worker_clean(const struct sbx_worker *w);
+bool sbx_worker_clean(struct sbx_worker *w);
 
 #endif /* SANDBOX_SANDBOX_H */

@@ -190,8 +190,8 @@ ParameterizedTest(
 	XT_OK(sbx_problem_load(problem, &p, err, sizeof(err)));
 	struct sbx_worker *w = NULL;
 	XT_OK(sbx_worker_new(SBX_LEVEL_FULL, 0, &w));
-	char cgdir[sizeof(w->cg.dir[0])];
-	snprintf(cgdir, sizeof(cgdir), "%s", w->cg.dir[SBX_CG_PIDS]);
+	char cgdir[sizeof(w->cg[0].dir[0])];
+	snprintf(cgdir, sizeof(cgdir), "%s", w->cg[0].dir[SBX_CG_PIDS]);
 	cr_assert(exists(cgdir), "the worker's pids cgroup exists while it lives");
 
 	struct sbx_judge_opts o;
