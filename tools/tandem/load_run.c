@@ -931,6 +931,7 @@ ld_run(const struct ld_options *opt, struct ld_report *out)
 	info.protocols = protocols;
 	info.user = &r;
 	info.fd_limit_per_thread = (unsigned)(r.n + 64);
+	info.pt_serv_buf_size = 256 * 1024;
 	lws_set_log_level(LLL_ERR, NULL);
 	if (rv == TC_OK)
 		rv = svc_start(&r, &info);
