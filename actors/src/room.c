@@ -73,8 +73,10 @@ struct room_kind {
 	char *problem;
 	struct room_metrics m;
 	/* Events numbered by this node's rooms and not yet acknowledged by the
-	 * recorder; room_drain waits for zero (signalled under drain_lock). */
+	 * recorder, and runs sent to a runner that have no verdict yet;
+	 * room_drain waits for both to be zero (signalled under drain_lock). */
 	atomic_size_t unacked;
+	atomic_size_t runs;
 	pthread_mutex_t drain_lock;
 	pthread_cond_t drain_cv;
 	struct room_kind *next;
@@ -480,13 +482,26 @@ record(struct tc_ctx *ctx, struct room *r, uint16_t type, const void *payload, s
 /* unacked_sub: n events of a room were acknowledged, refused for good or
  * given up; wake room_drain when none are left. */
 static void
+drain_wake(struct room_kind *k)
+{
+	pthread_mutex_lock(&k->drain_lock);
+	pthread_cond_broadcast(&k->drain_cv);
+	pthread_mutex_unlock(&k->drain_lock);
+}
+
+static void
 unacked_sub(struct room_kind *k, size_t n)
 {
-	if (n > 0 && atomic_fetch_sub(&k->unacked, n) == n) {
-		pthread_mutex_lock(&k->drain_lock);
-		pthread_cond_broadcast(&k->drain_cv);
-		pthread_mutex_unlock(&k->drain_lock);
-	}
+	if (n > 0 && atomic_fetch_sub(&k->unacked, n) == n)
+		drain_wake(k);
+}
+
+/* A run of this room ended (verdict recorded first), or the room stopped. */
+static void
+run_ended(struct room *r)
+{
+	if (r->run.active && atomic_fetch_sub(&r->kind->runs, 1) == 1)
+		drain_wake(r->kind);
 }
 
 static void
@@ -1274,6 +1289,7 @@ on_chat(struct tc_ctx *ctx, struct room *r, struct member *m, const struct yp_fr
 static void
 run_clear(struct tc_ctx *ctx, struct room *r)
 {
+	run_ended(r);
 	r->run.active = false;
 	r->run.gen++;
 	if (r->run.timer_armed) {
@@ -1360,6 +1376,7 @@ on_run(struct tc_ctx *ctx, struct room *r, struct member *m, const struct yp_fra
 		return;
 	}
 	r->run.active = true;
+	atomic_fetch_add(&r->kind->runs, 1);
 	r->run.gen++;
 	uint64_t gen = r->run.gen;
 	r->run.timer_armed = tc_send_after(ctx, RUN_DEADLINE_MS, ROOM_MSG_RUN_DEADLINE, &gen,
@@ -1849,6 +1866,10 @@ room_fini(void *state, enum tc_err reason)
 	for (size_t i = 0; i < r->nunacked; i++)
 		free(r->unacked[i].payload.p);
 	unacked_sub(r->kind, r->nunacked);
+	if (r->run.active)
+		tc_log(TC_LOG_WARN, "room", "room %s: stopped with run %s in progress (%s)", r->id,
+		    r->run.id, tc_errname(reason));
+	run_ended(r);
 	free(r->unacked);
 	tc_gauge_add(r->m->live, -1);
 	free(r);
@@ -1986,27 +2007,30 @@ room_unregister(struct tc_node *node)
 }
 
 enum tc_err
-room_drain(struct tc_node *node, uint32_t timeout_ms, size_t *left)
+room_drain(struct tc_node *node, uint32_t timeout_ms, size_t *left, size_t *runs_left)
 {
 	struct room_kind *k = kind_find(node);
 	struct timespec dl;
-	size_t n = 0;
+	size_t n = 0, runs = 0;
 
 	if (k != NULL) {
 		/* tc_clock_real is CLOCK_MONOTONIC, drain_cv's clock */
 		uint64_t due = tc_clock_now_ms(tc_clock_real()) + timeout_ms;
 		dl = (struct timespec){(time_t)(due / 1000), (long)(due % 1000) * 1000000};
 		pthread_mutex_lock(&k->drain_lock);
-		while ((n = atomic_load(&k->unacked)) > 0)
+		while ((n = atomic_load(&k->unacked)) > 0 || (runs = atomic_load(&k->runs)) > 0)
 			if (pthread_cond_timedwait(&k->drain_cv, &k->drain_lock, &dl) != 0) {
 				n = atomic_load(&k->unacked);
+				runs = atomic_load(&k->runs);
 				break;
 			}
 		pthread_mutex_unlock(&k->drain_lock);
 	}
 	if (left != NULL)
 		*left = n;
-	return n == 0 ? TC_OK : TC_ETIMEDOUT;
+	if (runs_left != NULL)
+		*runs_left = runs;
+	return n == 0 && runs == 0 ? TC_OK : TC_ETIMEDOUT;
 }
 
 enum tc_err

@@ -4,9 +4,11 @@
  * everything is durable, and the next join rehydrates it from the store
  * (document log, chat, members, problem); a whole node restarted on the
  * same store serves every acknowledged edit; and a run through the real
- * judge reaches both editors and is recorded as a submission.
+ * judge reaches both editors and is recorded as a submission.  A graceful
+ * stop's drain waits for unacknowledged events and for runs in progress.
  */
 #include <criterion/criterion.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -316,11 +318,75 @@ Test(room_durable, run_with_real_judge_reaches_both_and_is_recorded, .timeout = 
 Test(room_durable, drain_waits_until_every_event_is_durable)
 {
 	struct rc_client *a = write_some("bye");
-	size_t left = 99;
-	XT_OK(room_drain(node, RC_DEADLINE_MS, &left));
+	size_t left = 99, runs = 99;
+	XT_OK(room_drain(node, RC_DEADLINE_MS, &left, &runs));
+	cr_assert_eq(runs, 0);
 	cr_assert_eq(left, 0);
 	/* no waiting here: drained means stored */
 	cr_assert(store_has(&(struct durable){5}), "join, three updates and the chat are stored");
+	node_down();
+	rc_free(a);
+}
+
+/* A judge that holds its run until the test lets it go. */
+struct held_judge {
+	pthread_mutex_t lock;
+	pthread_cond_t cv;
+	bool started, release;
+};
+
+static enum tc_err
+held_judge(void *arg, const struct runner_job *job, char **result, unsigned *total)
+{
+	struct held_judge *h = arg;
+	(void)job;
+	pthread_mutex_lock(&h->lock);
+	h->started = true;
+	pthread_cond_broadcast(&h->cv);
+	while (!h->release)
+		pthread_cond_wait(&h->cv, &h->lock);
+	pthread_mutex_unlock(&h->lock);
+	struct sbx_result r;
+	memset(&r, 0, sizeof(r));
+	r.status = SBX_ACCEPTED;
+	r.total = r.passed = 1;
+	*total = 1;
+	return sbx_result_format(&r, result);
+}
+
+static bool
+judge_started(void *arg)
+{
+	struct held_judge *h = arg;
+	pthread_mutex_lock(&h->lock);
+	bool started = h->started;
+	pthread_mutex_unlock(&h->lock);
+	return started;
+}
+
+/* A graceful stop also waits for a run already with a runner: its verdict
+ * reaches the members and the store before the node stops. */
+Test(room_durable, drain_waits_for_a_run_in_progress)
+{
+	struct held_judge h = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, false, false};
+	struct runner_config run = {.count = 1, .judge = held_judge, .judge_arg = &h};
+	XT_OK(runner_start(node, &run));
+	struct rc_client *a = joined("ada", "editor");
+	rc_send_app(node, a, ROOM_FRAME_RUN, "code", "print(1)", "lang", "python");
+	cr_assert(xt_wait_until(judge_started, &h, RC_DEADLINE_MS), "the run reached the judge");
+	size_t left = 99, runs = 99;
+	XT_ERR(room_drain(node, 100, &left, &runs), TC_ETIMEDOUT);
+	cr_assert_eq(runs, 1, "the run is waited for (got %zu)", runs);
+	pthread_mutex_lock(&h.lock);
+	h.release = true;
+	pthread_cond_broadcast(&h.cv);
+	pthread_mutex_unlock(&h.lock);
+	XT_OK(room_drain(node, RC_DEADLINE_MS, &left, &runs));
+	cr_assert_eq(left, 0);
+	cr_assert_eq(runs, 0);
+	rc_wait(a, ROOM_FRAME_VERDICT, -1, 1);
+	/* join, run, verdict: stored when the drain returns */
+	cr_assert(store_has(&(struct durable){3}), "the verdict is stored");
 	node_down();
 	rc_free(a);
 }
@@ -340,7 +406,7 @@ Test(room_durable, drain_reports_events_left_when_the_recorder_is_gone)
 	rc_send_app(node, a, ROOM_FRAME_CHAT, "text", "lost?", NULL, NULL);
 	rc_wait(a, ROOM_FRAME_CHAT, -1, 1);
 	size_t left = 0;
-	XT_ERR(room_drain(node, 200, &left), TC_ETIMEDOUT);
+	XT_ERR(room_drain(node, 200, &left, NULL), TC_ETIMEDOUT);
 	cr_assert_eq(left, 2, "the join and the chat wait (got %zu)", left);
 	node_down();
 	rc_free(a);

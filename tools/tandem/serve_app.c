@@ -32,6 +32,7 @@ struct serve_app {
 	struct st_store *store;
 	struct st_blobs *blobs;
 	bool rooms;
+	unsigned drain_s;
 #ifdef TANDEM_HAVE_ACTORS
 	struct recorder_config rec; /* the recorder's spawn argument */
 #endif
@@ -48,6 +49,7 @@ serve_app_opts_init(struct serve_app_opts *o)
 	o->problems = "sandbox/problems";
 	o->guests = 1;
 	o->runners = 2;
+	o->drain_s = 30;
 }
 
 void
@@ -71,7 +73,10 @@ serve_app_usage(FILE *f)
 	    "  --guests on|off    guest sign-in (default on)\n"
 	    "  --runners N        judge slots (default 2)\n"
 	    "  --rate N           client messages per second per connection (default 200)\n"
-	    "  --burst N          messages a connection may send at once (default 2 x rate)\n");
+	    "  --burst N          messages a connection may send at once (default 2 x rate)\n"
+	    "  --drain S          on stop, wait up to S seconds for runs already started\n"
+	    "                     to get their verdicts and for every event to be durable\n"
+	    "                     (default 30)\n");
 }
 
 int
@@ -130,6 +135,13 @@ serve_app_option(struct serve_app_opts *o, const char *a, const char *v)
 			return -1;
 		}
 		o->runners = (unsigned)n;
+	} else if (strcmp(a, "--drain") == 0) {
+		unsigned long n = strtoul(v, &end, 10);
+		if (*end != '\0' || n > 3600) {
+			fprintf(stderr, "tandem serve: --drain is 0..3600 seconds\n");
+			return -1;
+		}
+		o->drain_s = (unsigned)n;
 	} else if (strcmp(a, "--rate") == 0 || strcmp(a, "--burst") == 0) {
 		unsigned long n = strtoul(v, &end, 10);
 		if (*end != '\0' || n == 0 || n > 1000000) {
@@ -157,6 +169,7 @@ serve_app_start(
 	*out = NULL;
 	if (app == NULL)
 		return TANDEM_EXIT_FAIL;
+	app->drain_s = o->drain_s;
 #ifdef TANDEM_HAVE_STORE
 	char dbpath[4096], blobpath[4096];
 	const char *db = o->db;
@@ -254,12 +267,15 @@ serve_app_stop_http(struct serve_app *app, struct tc_node *gw)
 		return;
 	gw_server_stop(app->gw);
 #ifdef TANDEM_HAVE_ACTORS
-	size_t left = 0;
-	if (app->rooms && room_drain(gw, 5000, &left) != TC_OK)
+	size_t left = 0, runs = 0;
+	if (app->rooms && room_drain(gw, app->drain_s * 1000u, &left, &runs) != TC_OK)
 		tc_log(TC_LOG_WARN, "serve",
-		    "stopping with %zu room events the recorder has not acknowledged", left);
+		    "stopping with %zu runs without a verdict and %zu room events the recorder "
+		    "has not acknowledged",
+		    runs, left);
 	else if (app->rooms)
-		tc_log(TC_LOG_INFO, "serve", "rooms drained: every event is durable");
+		tc_log(TC_LOG_INFO, "serve",
+		    "rooms drained: every run has its verdict and every event is durable");
 #else
 	(void)gw;
 #endif

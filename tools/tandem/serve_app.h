@@ -33,6 +33,7 @@ struct serve_app_opts {
 	unsigned runners;      /* --runners, default 2 */
 	unsigned rate;         /* --rate: client messages/s per connection, 0 = gateway default */
 	unsigned burst;        /* --burst: token bucket depth, 0 = twice the rate */
+	unsigned drain_s;      /* --drain: seconds a stop waits for runs and events, default 30 */
 };
 
 void serve_app_opts_init(struct serve_app_opts *o);

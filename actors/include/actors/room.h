@@ -84,15 +84,17 @@ enum tc_err room_register(struct tc_node *node, const struct room_config *cfg);
 void room_unregister(struct tc_node *node);
 
 /*
- * room_drain waits up to timeout_ms until every event the node's rooms
- * numbered has been acknowledged by the recorder: a graceful stop calls it
+ * room_drain waits up to timeout_ms until every run the node's rooms sent
+ * to a runner has its verdict and every event they numbered (verdicts
+ * included) has been acknowledged by the recorder: a graceful stop calls it
  * after the gateway stopped taking input and before tc_node_stop, so
- * nothing a client saw acknowledged-in-flight is cut off.  TC_OK when none
- * are left (also for a node without rooms), TC_ETIMEDOUT otherwise; *left
- * (may be NULL) gets the events still waiting.  Thread: not a room's.
- * Blocks: yes.
+ * nothing a client saw acknowledged-in-flight is cut off and no run
+ * already started loses its verdict.  TC_OK when none are left (also for
+ * a node without rooms), TC_ETIMEDOUT otherwise; *left and *runs_left
+ * (either may be NULL) get the events and the runs still waiting.
+ * Thread: not a room's.  Blocks: yes.
  */
-enum tc_err room_drain(struct tc_node *node, uint32_t timeout_ms, size_t *left);
+enum tc_err room_drain(struct tc_node *node, uint32_t timeout_ms, size_t *left, size_t *runs_left);
 
 /*
  * Recorded event payloads (msgpack maps), for tests and readers of the
