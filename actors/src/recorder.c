@@ -254,20 +254,11 @@ recorder_reject_decode(
 
 /* ---- rooms and the buffer ----------------------------------------------- */
 
-static uint64_t
-id_hash(const char *id)
-{
-	uint64_t h = 1469598103934665603u; /* FNV-1a */
-	for (; *id != '\0'; id++)
-		h = (h ^ (uint8_t)*id) * 1099511628211u;
-	return h;
-}
-
 /* index_put records room i in an index with room for it. */
 static void
 index_put(uint32_t *index, size_t cap, const char *id, size_t i)
 {
-	size_t h = (size_t)id_hash(id) & (cap - 1);
+	size_t h = (size_t)tc_hash_str(id) & (cap - 1);
 	while (index[h] != 0)
 		h = (h + 1) & (cap - 1);
 	index[h] = (uint32_t)(i + 1);
@@ -295,7 +286,7 @@ static struct rroom *
 room_get(struct rec *r, const char *id)
 {
 	if (r->index_cap > 0) {
-		size_t h = (size_t)id_hash(id) & (r->index_cap - 1);
+		size_t h = (size_t)tc_hash_str(id) & (r->index_cap - 1);
 		for (; r->index[h] != 0; h = (h + 1) & (r->index_cap - 1)) {
 			struct rroom *rm = &r->rooms[r->index[h] - 1];
 			if (strcmp(rm->id, id) == 0)

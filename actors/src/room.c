@@ -232,10 +232,7 @@ color_of(const char *user)
 {
 	static const char *const palette[] = {
 	    "#30bced", "#6eeb83", "#ffbc42", "#ecd444", "#ee6352", "#9ac2c9", "#8acb88", "#1be7ff"};
-	uint32_t h = 2166136261u;
-	for (const char *p = user; *p; p++)
-		h = (h ^ (uint8_t)*p) * 16777619u;
-	return palette[h % (sizeof(palette) / sizeof(palette[0]))];
+	return palette[tc_hash_str(user) % (sizeof(palette) / sizeof(palette[0]))];
 }
 
 static bool

@@ -594,3 +594,12 @@ tc__mpsc_idle(struct tc__mpsc *q)
 {
 	return q->tail == q->stub && atomic_load(&q->head) == q->stub;
 }
+
+uint64_t
+tc_hash_str(const char *s)
+{
+	uint64_t h = 1469598103934665603u;
+	for (; *s != '\0'; s++)
+		h = (h ^ (unsigned char)*s) * 1099511628211u;
+	return h;
+}

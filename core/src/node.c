@@ -348,19 +348,10 @@ tc_node_send(struct tc_node *n, struct tc_addr to, struct tc_addr from, uint32_t
 
 /* ---- names ------------------------------------------------------------- */
 
-static size_t
-name_hash(const char *s)
-{
-	size_t h = 1469598103934665603ull;
-	for (; *s != '\0'; s++)
-		h = (h ^ (unsigned char)*s) * 1099511628211ull;
-	return h;
-}
-
 static struct name_entry **
 name_find_locked(struct tc_node *n, const char *name)
 {
-	struct name_entry **pp = &n->names[name_hash(name) & (n->nbuckets - 1)];
+	struct name_entry **pp = &n->names[(size_t)tc_hash_str(name) & (n->nbuckets - 1)];
 	while (*pp != NULL && strcmp((*pp)->name, name) != 0)
 		pp = &(*pp)->next;
 	return pp;
@@ -377,7 +368,7 @@ name_grow_locked(struct tc_node *n)
 		struct name_entry *e = n->names[i];
 		while (e != NULL) {
 			struct name_entry *next = e->next;
-			size_t b = name_hash(e->name) & (nb - 1);
+			size_t b = (size_t)tc_hash_str(e->name) & (nb - 1);
 			e->next = nt[b];
 			nt[b] = e;
 			e = next;

@@ -146,4 +146,11 @@ struct tc_work_done {
 
 enum tc_err tc_work_done_decode(const struct tc_msg *msg, struct tc_work_done *out);
 
+/*
+ * tc_hash_str is the 64-bit FNV-1a hash of a NUL-terminated string, for the
+ * hash tables of names and ids (the node's names, the recorder's rooms).
+ * Thread: any.  Blocks: no.
+ */
+uint64_t tc_hash_str(const char *s);
+
 #endif /* CORE_MSG_H */
