@@ -46,6 +46,7 @@ sbx_judge_opts_init(struct sbx_judge_opts *o)
 	o->counterexample = true;
 	o->probe = true;
 	o->probe_budget_ms = 2800;
+	o->prepare_next = true;
 }
 
 static char *
@@ -1248,7 +1249,8 @@ done:
 	sbx__worker_sweep(w);
 	if (!sbx_worker_clean(w))
 		set_internal(r, "processes or files of the run survived its end");
-	sbx__warm_fill_async(w, &j.pol);
+	if (o->prepare_next)
+		sbx__warm_fill_async(w, &j.pol);
 	return TC_OK;
 }
 

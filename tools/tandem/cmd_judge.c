@@ -157,6 +157,7 @@ tandem_cmd_judge(int argc, char **argv)
 	}
 	struct sbx_result r;
 	int rc = TANDEM_EXIT_FAIL;
+	o.prepare_next = false; /* one judging per process: no zygotes for a next one */
 	if (sbx_judge_run(w, p, code, len, &o, &r) == TC_OK) {
 		char *json = NULL;
 		if (sbx_result_format(&r, &json) == TC_OK && write_out(out, json) == 0)

@@ -152,6 +152,8 @@ struct sbx_judge_opts {
 	bool counterexample;      /* search one on failure (default true) */
 	bool probe;               /* complexity probe on ACCEPTED/TIMEOUT (default true) */
 	unsigned probe_budget_ms; /* default 2800 */
+	bool prepare_next;        /* start warm zygotes for a next submission (default true;
+	                             false for a worker that judges once, as `tandem judge`) */
 };
 
 void sbx_judge_opts_init(struct sbx_judge_opts *o);

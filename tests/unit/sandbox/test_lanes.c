@@ -3,7 +3,8 @@
  * The result is the one a single lane gives, each test's CPU time is its
  * own box's, the lanes share no /tmp; and the judge's rule that an output
  * equal to the expected one needs no checker, with the problem check that
- * keeps that rule sound.
+ * keeps that rule sound; the next submission's zygotes, started after the
+ * verdict (or not, for a worker that judges once).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -174,6 +175,37 @@ Test(sandbox_lanes, an_output_equal_to_the_expected_one_needs_no_checker, .timeo
 	cr_assert_not_null(
 	    strstr(text, "test zeros: the checker rejects the expected output"), "%s", text);
 	free(text);
+	sbx_worker_free(w);
+	sbx_problem_free(p);
+}
+
+Test(sandbox_lanes, the_next_zygotes_start_after_the_verdict_unless_told_not_to, .timeout = 240)
+{
+	need_full();
+	struct sbx_problem *p = load("tests/data/sandbox/add");
+	struct sbx_worker *w = worker_with(2);
+	const char *code = "class Solution:\n    def add(self, a, b):\n        return a + b\n";
+	struct sbx_judge_opts o;
+	sbx_judge_opts_init(&o);
+	o.probe = false;
+	struct sbx_result r;
+	XT_OK(sbx_judge_run(w, p, code, strlen(code), &o, &r));
+	cr_assert_eq(r.status, SBX_ACCEPTED);
+	sbx_result_fini(&r);
+	/* Started in the background: settled means every one has booted. */
+	XT_OK(sbx_worker_settle(w, 30000));
+	pid_t pids[SBX_WARM_N];
+	cr_assert_eq(sbx__warm_pids(w, pids), SBX_WARM_N);
+	for (unsigned i = 0; i < SBX_WARM_N; i++)
+		cr_assert(w->warm[i].booted, "warm zygote %u said it booted", i);
+	/* A worker that judges once starts none. */
+	o.prepare_next = false;
+	XT_OK(sbx_judge_run(w, p, code, strlen(code), &o, &r));
+	cr_assert_eq(r.status, SBX_ACCEPTED, "booted warm zygotes serve as before");
+	sbx_result_fini(&r);
+	XT_OK(sbx_worker_settle(w, 30000));
+	cr_assert_eq(sbx__warm_pids(w, pids), 0, "no zygote waits for a next submission");
+	cr_assert(sbx_worker_clean(w));
 	sbx_worker_free(w);
 	sbx_problem_free(p);
 }
