@@ -146,5 +146,10 @@ sbx_doctor_print(FILE *out)
 	for (unsigned i = 0; i < r.nchecks; i++)
 		fprintf(out, "  [%s] %-14s %s\n", r.checks[i].ok ? "ok" : "--", r.checks[i].name,
 		    r.checks[i].detail);
+	if (r.level == SBX_LEVEL_FULL)
+		fprintf(out,
+		    "judge lanes: %u (tests of one submission run at once; "
+		    "SANDBOX_LANES=1|2)\n",
+		    sbx__default_lanes());
 	return TC_OK;
 }

@@ -112,6 +112,9 @@ struct sbx_warm {
  */
 #define SBX_LANES 2
 
+/* Lanes a full-level worker gets: SANDBOX_LANES, else two with two CPUs. */
+unsigned sbx__default_lanes(void);
+
 /* Warm slots per worker: the user's zygote and the author's (lane 0), the
  * user's second zygote (lane 1). */
 #define SBX_WARM_N 3

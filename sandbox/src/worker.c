@@ -56,8 +56,8 @@ reap_stale_scratch(const char *tmp)
  * Lanes by default: two where the host has two CPUs or more, so one
  * submission's tests run two at a time; SANDBOX_LANES=1 or 2 overrides.
  */
-static unsigned
-default_lanes(void)
+unsigned
+sbx__default_lanes(void)
 {
 	const char *env = getenv("SANDBOX_LANES");
 	if (env != NULL && (strcmp(env, "1") == 0 || strcmp(env, "2") == 0))
@@ -78,7 +78,7 @@ sbx_worker_new(enum sbx_level level, unsigned id, struct sbx_worker **out)
 	w->level = level;
 	w->id = id;
 	w->uid = 61000 + id % 1000;
-	w->lanes = level == SBX_LEVEL_FULL ? default_lanes() : 1;
+	w->lanes = level == SBX_LEVEL_FULL ? sbx__default_lanes() : 1;
 	for (int i = 0; i < SBX_WARM_N; i++) {
 		w->warm[i].ctl = w->warm[i].zerr = -1;
 		w->warm[i].lane = i == 2 ? 1 : 0;
