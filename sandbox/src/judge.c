@@ -1003,18 +1003,24 @@ struct lane_run {
 	char **actuals;
 };
 
-/* A lane takes the next test in order until none is left or one hit a limit. */
+/*
+ * A lane takes the next test in order until none is left or one hit a
+ * limit.  Lane k's first test is test k (the rest start at next = nlanes),
+ * so every lane runs one whatever the threads' timing.
+ */
 static void *
 lane_main(void *arg)
 {
 	struct lane_run *lr = arg;
 	struct judging *j = lr->j;
+	bool first = true;
 	for (;;) {
 		pthread_mutex_lock(&j->mu);
-		size_t i = j->next;
+		size_t i = first ? lr->k : j->next;
 		bool go = i < j->p->ntests && (j->stop_at == SIZE_MAX || i <= j->stop_at);
-		if (go)
+		if (go && !first)
 			j->next++;
+		first = false;
 		pthread_mutex_unlock(&j->mu);
 		if (!go)
 			break;
@@ -1026,7 +1032,7 @@ lane_main(void *arg)
 static void
 run_tests(struct judging *j, struct sbx_result *r, char **actuals)
 {
-	j->next = 0;
+	j->next = j->nlanes;
 	j->stop_at = SIZE_MAX;
 	pthread_mutex_init(&j->mu, NULL);
 	pthread_mutex_init(&j->wmu, NULL);
