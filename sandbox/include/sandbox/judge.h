@@ -163,7 +163,11 @@ void sbx_judge_opts_init(struct sbx_judge_opts *o);
  * worker w.  Any failure to sandbox as configured yields a result with
  * status INTERNAL_ERROR (logged) and TC_OK; the return is an error only for
  * bad arguments or out of memory.  The caller owns *out and releases it with
- * sbx_result_fini.  Thread: the worker's.  Blocks: for the whole run.
+ * sbx_result_fini.  With a zygote and two lanes, the second lane runs on a
+ * thread this call starts and joins.  It returns once the run is swept and
+ * checked; the warm zygotes for the next submission (o->prepare_next) are
+ * started by a thread of the worker that the next call on w joins.
+ * Thread: the worker's.  Blocks: for the whole run.
  */
 enum tc_err sbx_judge_run(struct sbx_worker *w, const struct sbx_problem *p, const char *code,
     size_t len, const struct sbx_judge_opts *o, struct sbx_result *out);

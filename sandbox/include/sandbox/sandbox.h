@@ -134,8 +134,10 @@ enum tc_err sbx_worker_settle(struct sbx_worker *w, unsigned timeout_ms);
 
 /*
  * sbx_worker_clean reports whether nothing of the worker's runs survives:
- * its cgroups hold no process and its scratch directory is empty.
- * Thread: the worker's.  Blocks: on reading cgroup files.
+ * its cgroups hold no process but its warm zygotes, and its scratch
+ * directory is empty.  It first joins the thread that starts the warm
+ * zygotes (hence not const).  Thread: the worker's.  Blocks: on that
+ * thread and on reading cgroup files.
  */
 bool sbx_worker_clean(struct sbx_worker *w);
 
