@@ -368,6 +368,55 @@ tc_metrics_render(struct tc_metrics *m, char **out_text, size_t *out_len)
 	return TC_OK;
 }
 
+/*
+ * The closing quote of a label value that starts at v (after its opening
+ * quote), skipping the exposition format's escapes (\\, \" and \n); NULL
+ * when the value is not closed.
+ */
+static const char *
+label_value_end(const char *v)
+{
+	for (; *v != '\0'; v++) {
+		if (*v == '\\' && v[1] != '\0')
+			v++;
+		else if (*v == '"')
+			return v;
+	}
+	return NULL;
+}
+
+/* Raw bytes [s, end) as the body of a JSON string: quote, backslash and
+ * control characters escaped. */
+static void
+json_chars(struct out *o, const char *s, const char *end)
+{
+	for (; s < end; s++) {
+		unsigned char c = (unsigned char)*s;
+		if (c == '"' || c == '\\')
+			outf(o, "\\%c", c);
+		else if (c < 0x20)
+			outf(o, "\\u%04x", c);
+		else
+			outf(o, "%c", c);
+	}
+}
+
+/* A label value in the exposition format's escaping, [s, end), as the body
+ * of a JSON string: its three escapes are JSON's too; a lone backslash and
+ * raw control characters are escaped. */
+static void
+json_label_value(struct out *o, const char *s, const char *end)
+{
+	for (; s < end; s++) {
+		if (*s == '\\' && s + 1 < end && (s[1] == '\\' || s[1] == '"' || s[1] == 'n')) {
+			outf(o, "\\%c", s[1]);
+			s++;
+		} else {
+			json_chars(o, s, s + 1);
+		}
+	}
+}
+
 /* Writes labels `a="x",b="y"` as JSON members "a":"x","b":"y". */
 static void
 labels_json(struct out *o, const char *labels)
@@ -377,10 +426,14 @@ labels_json(struct out *o, const char *labels)
 		const char *eq = strchr(p, '=');
 		if (eq == NULL || eq[1] != '"')
 			return;
-		const char *end = strchr(eq + 2, '"');
+		const char *end = label_value_end(eq + 2);
 		if (end == NULL)
 			return;
-		outf(o, ",\"%.*s\":\"%.*s\"", (int)(eq - p), p, (int)(end - eq - 2), eq + 2);
+		outf(o, ",\"");
+		json_chars(o, p, eq);
+		outf(o, "\":\"");
+		json_label_value(o, eq + 2, end);
+		outf(o, "\"");
 		p = end + 1;
 		if (*p == ',')
 			p++;
@@ -396,9 +449,11 @@ labels_dims(struct out *o, const char *labels)
 		const char *eq = strchr(p, '=');
 		if (eq == NULL)
 			return;
-		outf(o, "%s\"%.*s\"", first ? "" : ",", (int)(eq - p), p);
+		outf(o, "%s\"", first ? "" : ",");
+		json_chars(o, p, eq);
+		outf(o, "\"");
 		first = false;
-		const char *end = eq[1] == '"' ? strchr(eq + 2, '"') : NULL;
+		const char *end = eq[1] == '"' ? label_value_end(eq + 2) : NULL;
 		if (end == NULL)
 			return;
 		p = end + 1;
@@ -420,10 +475,10 @@ tc_metrics_render_emf(
 		const struct tc_metric *x = m->items[i];
 		const char *unit = "Count";
 		outf(&o,
-		    "{\"_aws\":{\"Timestamp\":%" PRIu64
-		    ",\"CloudWatchMetrics\":[{\"Namespace\":\"%s\","
-		    "\"Dimensions\":[[",
-		    ts_ms, ns);
+		    "{\"_aws\":{\"Timestamp\":%" PRIu64 ",\"CloudWatchMetrics\":[{\"Namespace\":\"",
+		    ts_ms);
+		json_chars(&o, ns, ns + strlen(ns));
+		outf(&o, "\",\"Dimensions\":[[");
 		labels_dims(&o, x->labels);
 		outf(&o, "]],\"Metrics\":[{\"Name\":\"%s\",\"Unit\":\"%s\"}]}]}", x->name, unit);
 		labels_json(&o, x->labels);

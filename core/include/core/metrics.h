@@ -32,7 +32,9 @@ void tc_metrics_free(struct tc_metrics *m);
 
 /*
  * tc_metrics_counter/gauge/histogram find or create a metric.  name must
- * match [a-zA-Z_:][a-zA-Z0-9_:]*; labels may be NULL.  bounds (ascending,
+ * match [a-zA-Z_:][a-zA-Z0-9_:]*; labels are NULL or `k="v",k2="v2"` with
+ * values escaped as the exposition format says (\\, \" and \n; the EMF
+ * renderer turns them into JSON).  bounds (ascending,
  * nbounds <= TC_HIST_MAX_BUCKETS) is used when the histogram is created.
  * The registry owns the metric; the handle lives as long as the registry.
  * Returns TC_EINVAL for a bad name or a kind clash.

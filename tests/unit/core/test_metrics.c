@@ -333,3 +333,34 @@ Test(core_metrics, node_counts_into_its_registry)
 	tc_metrics_free(m);
 	ct_probe_fini(&p);
 }
+
+/* Label values keep the exposition format's escapes (\\, \" and \n); the
+ * EMF line turns them, and the namespace, into valid JSON strings. */
+Test(core_metrics, emf_escapes_label_values_and_the_namespace)
+{
+	struct tc_metrics *m = registry();
+	struct tc_metric *c;
+	char *text = NULL;
+	size_t len = 0;
+
+	XT_OK(tc_metrics_counter(
+	    m, "tc_odd_total", "Odd labels.", "path=\"a\\\"b\\\\c\\nd\",kind=\"plain\"", &c));
+	tc_counter_add(c, 3);
+	XT_OK(tc_metrics_render_emf(m, "Tandem\"Code", 1, &text, &len));
+	json_error_t err;
+	json_t *o = json_loads(text, JSON_DISABLE_EOF_CHECK, &err);
+	cr_assert_not_null(o, "not JSON: %s (%s)", text, err.text);
+	cr_assert_str_eq(json_string_value(json_object_get(o, "path")), "a\"b\\c\nd");
+	cr_assert_str_eq(json_string_value(json_object_get(o, "kind")), "plain");
+	cr_assert_eq(json_integer_value(json_object_get(o, "tc_odd_total")), 3);
+	json_t *d0 =
+	    json_array_get(json_object_get(json_object_get(o, "_aws"), "CloudWatchMetrics"), 0);
+	cr_assert_str_eq(json_string_value(json_object_get(d0, "Namespace")), "Tandem\"Code");
+	json_t *set = json_array_get(json_object_get(d0, "Dimensions"), 0);
+	cr_assert_eq(json_array_size(set), 2);
+	cr_assert_str_eq(json_string_value(json_array_get(set, 0)), "path");
+	cr_assert_str_eq(json_string_value(json_array_get(set, 1)), "kind");
+	json_decref(o);
+	free(text);
+	tc_metrics_free(m);
+}
