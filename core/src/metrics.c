@@ -390,14 +390,19 @@ label_value_end(const char *v)
 static void
 json_chars(struct out *o, const char *s, const char *end)
 {
-	for (; s < end; s++) {
-		unsigned char c = (unsigned char)*s;
-		if (c == '"' || c == '\\')
-			outf(o, "\\%c", c);
-		else if (c < 0x20)
+	while (s < end) {
+		const char *run = s;
+		while (s < end && *s != '"' && *s != '\\' && (unsigned char)*s >= 0x20)
+			s++;
+		if (s > run)
+			outf(o, "%.*s", (int)(s - run), run);
+		if (s == end)
+			break;
+		unsigned char c = (unsigned char)*s++;
+		if (c < 0x20)
 			outf(o, "\\u%04x", c);
 		else
-			outf(o, "%c", c);
+			outf(o, "\\%c", c);
 	}
 }
 

@@ -72,6 +72,14 @@ run_python(char **argv)
 	return WIFEXITED(st) && WEXITSTATUS(st) == 0 ? 0 : -1;
 }
 
+/* Wait until every worker's background zygotes have booted. */
+static void
+settle(struct sbx_worker *const *ws)
+{
+	for (; *ws != NULL; ws++)
+		sbx_worker_settle(*ws, 30000);
+}
+
 struct tests {
 	char *paths[64];
 	int n;
@@ -238,38 +246,38 @@ tandem_bench_judge(int argc, char **argv)
 	sbx_judge_opts_init(&o);
 	o.probe = false;
 	o.counterexample = false;
+	struct sbx_worker *ws[] = {w, one_lane, cold, NULL};
 	double sb[MAX_REPS], fresh[MAX_REPS], one[MAX_REPS], sbf[MAX_REPS], sbc[MAX_REPS],
 	    sb1[MAX_REPS];
 	for (int i = 0; i < reps; i++) {
 		struct sbx_result r;
 		/* Before each measurement, the zygotes the last judging started in
 		 * the background have booted: nothing but the measured path runs. */
-		sbx_worker_settle(w, 30000);
+		settle(ws);
 		double t0 = now_ms();
 		sbx_judge_run(w, p, code, n, &o, &r);
 		sb[i] = now_ms() - t0;
 		if (r.status != SBX_ACCEPTED)
 			fprintf(stderr, "warning: %s\n", sbx_status_name(r.status));
 		sbx_result_fini(&r);
-		sbx_worker_settle(w, 30000);
-		sbx_worker_settle(one_lane, 30000);
+		settle(ws);
 		t0 = now_ms();
 		sbx_judge_run(one_lane, p, code, n, &o, &r);
 		sb1[i] = now_ms() - t0;
 		sbx_result_fini(&r);
-		sbx_worker_settle(one_lane, 30000);
+		settle(ws);
 		t0 = now_ms();
 		sbx_judge_run(cold, p, code, n, &o, &r);
 		sbc[i] = now_ms() - t0;
 		sbx_result_fini(&r);
 		o.zygote = false;
-		sbx_worker_settle(cold, 30000);
+		settle(ws);
 		t0 = now_ms();
 		sbx_judge_run(w, p, code, n, &o, &r);
 		sbf[i] = now_ms() - t0;
 		sbx_result_fini(&r);
 		o.zygote = true;
-		sbx_worker_settle(w, 30000);
+		settle(ws);
 		/* (a) one fresh unsandboxed interpreter per test */
 		t0 = now_ms();
 		for (int k = 0; k < t.n; k++) {

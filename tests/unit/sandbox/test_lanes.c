@@ -91,8 +91,8 @@ Test(sandbox_lanes, two_lanes_give_the_result_one_lane_gives, .timeout = 240)
 			}
 		}
 		/* Each box's cgroup counts its own test: the endless loop's CPU
-		 * never lands on the slow test that ran beside it. */
-		cr_assert_geq(x->tests[4].time_ms, 1500);
+		 * (until its limit) never lands on the slow test beside it.  A
+		 * comparison of the two, not a threshold on this host's speed. */
 		cr_assert_lt(x->tests[3].time_ms, x->tests[4].time_ms / 2, "lanes=%u: %u ms", k + 1,
 		    x->tests[3].time_ms);
 	}
