@@ -8,7 +8,7 @@
 #   holds the modules (solution, reference, gen, checker), the per-child
 #   limits and the seccomp program.  Each later frame asks for one run and
 #   carries five descriptors (stdin, stdout, stderr, request, result) by
-#   SCM_RIGHTS.  The zygote forks one child per run; only that child ever
+#   SCM_RIGHTS; they land at fds 0..4, which the zygote keeps free.  The zygote forks one child per run; only that child ever
 #   holds the request pipe, so a test's input reaches the child that runs
 #   it and nothing else.  The zygote itself never executes user code.
 # - MODE "single": fd 3 carries {"init": ..., "req": ...} and fd 4 takes the
@@ -42,9 +42,10 @@ import time
 import traceback
 
 # Warm the modules solutions commonly use, so children fork with them loaded.
-# Not threading: once imported, every fork runs its after-fork hook, which
-# costs more per test (~3.5 ms here) than importing it costs the rare
-# solution that uses threads.
+# Not threading, and random only for a solution that names it (see
+# warm_random): once imported, each runs an after-fork hook in every child
+# (threading ~3.5 ms per test here, random ~1 ms), more than importing them
+# costs the rare solution that uses them.
 import bisect
 import collections
 import functools
@@ -52,13 +53,38 @@ import heapq
 import itertools
 import math
 import operator
-import random
 import re
 import string
 import typing
 
+# The box's environment holds one setting for the C library (huge pages for
+# large allocations); the submission's environment is empty.
+os.environ.pop("GLIBC_TUNABLES", None)
+
 MAX_FRAME = 64 << 20
 PRELUDE = {}
+
+
+class LazyModule(type(sys)):
+    """A prelude module that is imported when first used."""
+
+    def __getattr__(self, attr):
+        mod = __import__(self.__name__)
+        self.__dict__.update(mod.__dict__)
+        return getattr(mod, attr)
+
+
+def warm_random(modules):
+    """Import random before the forks when the solution names it.
+
+    A child that imports it pays ~13 ms here; a zygote that has it pays
+    random's reseed hook in every child (~1 ms), so only solutions that may
+    use it get it warm.
+    """
+    if "random" in (modules.get("solution") or ""):
+        import random
+
+        PRELUDE["random"] = random
 
 
 def build_prelude():
@@ -68,9 +94,10 @@ def build_prelude():
     for name in ("List", "Dict", "Set", "Tuple", "Optional", "Deque", "Iterable",
                  "Iterator", "Any", "Callable", "Union"):
         PRELUDE[name] = getattr(typing, name)
-    for mod in (bisect, collections, functools, heapq, itertools, math, operator,
-                random, re, string):
+    for mod in (bisect, collections, functools, heapq, itertools, math, operator, re,
+                string):
         PRELUDE[mod.__name__] = mod
+    PRELUDE["random"] = LazyModule("random")
     for name in ("deque", "defaultdict", "Counter", "OrderedDict"):
         PRELUDE[name] = getattr(collections, name)
     for name in ("heappush", "heappop", "heapify"):
@@ -147,35 +174,52 @@ class sock_fprog(ctypes.Structure):
 
 
 LIBC = None
+PRCTL = None
 PROG = None
 
 
 def prepare_filter(bpf_hex):
-    """Load libc and build the filter program once, before any fork."""
-    global LIBC, PROG
+    """Bind prctl and build the filter program once, before any fork.
+
+    What a child needs for its lock-down is made here, so the child only
+    calls it: every object it would build instead costs it a copied page.
+    """
+    global LIBC, PRCTL, PROG
     if bpf_hex and PROG is None:
         LIBC = ctypes.CDLL(None, use_errno=True)
+        PRCTL = LIBC.prctl
+        PRCTL.restype = ctypes.c_int
+        PRCTL.argtypes = (ctypes.c_int, ctypes.c_ulong, ctypes.c_void_p, ctypes.c_ulong,
+                          ctypes.c_ulong)
         prog_bytes = bytes.fromhex(bpf_hex)
         buf = ctypes.create_string_buffer(prog_bytes, len(prog_bytes))
-        PROG = (sock_fprog(len(prog_bytes) // 8, ctypes.addressof(buf)), buf)
+        prog = sock_fprog(len(prog_bytes) // 8, ctypes.addressof(buf))
+        PROG = (ctypes.addressof(prog), prog, buf)
 
 
-def lock_down(limits, bpf_hex):
+def rlimit_plan(limits):
+    """The (resource, (soft, hard)) pairs a child sets, built before its fork."""
+    plan = []
+    for key, res in (("cpu_s", resource.RLIMIT_CPU), ("as_bytes", resource.RLIMIT_AS),
+                     ("fsize", resource.RLIMIT_FSIZE), ("nofile", resource.RLIMIT_NOFILE),
+                     ("nproc", resource.RLIMIT_NPROC), ("stack", resource.RLIMIT_STACK)):
+        v = limits.get(key)
+        if v:
+            plan.append((res, (v, v + 1 if key == "cpu_s" else v)))
+    plan.append((resource.RLIMIT_CORE, (0, 0)))
+    return plan
+
+
+def lock_down(plan, bpf_hex):
     """Apply rlimits, no_new_privs and the seccomp filter; exit 121 if any fails."""
     try:
-        for key, res in (("cpu_s", resource.RLIMIT_CPU), ("as_bytes", resource.RLIMIT_AS),
-                         ("fsize", resource.RLIMIT_FSIZE), ("nofile", resource.RLIMIT_NOFILE),
-                         ("nproc", resource.RLIMIT_NPROC), ("stack", resource.RLIMIT_STACK)):
-            v = limits.get(key)
-            if v:
-                hard = v + 1 if key == "cpu_s" else v
-                resource.setrlimit(res, (v, hard))
-        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+        for res, lim in plan:
+            resource.setrlimit(res, lim)
         if bpf_hex:
             prepare_filter(bpf_hex)
-            if LIBC.prctl(38, 1, 0, 0, 0) != 0:  # PR_SET_NO_NEW_PRIVS
+            if PRCTL(38, 1, None, 0, 0) != 0:  # PR_SET_NO_NEW_PRIVS
                 os._exit(121)
-            if LIBC.prctl(22, 2, ctypes.byref(PROG[0]), 0, 0) != 0:  # PR_SET_SECCOMP
+            if PRCTL(22, 2, PROG[0], 0, 0) != 0:  # PR_SET_SECCOMP, SECCOMP_MODE_FILTER
                 os._exit(121)
     except Exception:
         os._exit(121)
@@ -404,9 +448,9 @@ def run_item(code, init, item):
     return res
 
 
-def child_main(code, init, req_fd, res_fd, req=None, limits=None):
+def child_main(code, init, req_fd, res_fd, req=None, plan=None):
     """Runs in the child after its descriptors are in place."""
-    lock_down(limits or init.get("limits") or {}, init.get("bpf"))
+    lock_down(plan or rlimit_plan(init.get("limits") or {}), init.get("bpf"))
     if req is None:
         try:
             raw = read_all(req_fd)
@@ -456,8 +500,46 @@ def reset_stdio():
                       buffering=1)
 
 
+def prepare_fds():
+    """Free fds 0..4 for the runs' descriptors and build the children's stdio.
+
+    SCM_RIGHTS installs received descriptors at the lowest free numbers, so a
+    run's five descriptors arrive at 0..4, where the child needs them.  The
+    text streams are built here once, over a pipe so that they have a pipe's
+    properties (not seekable) like the descriptors they will use; a child
+    that built its own would copy ~50 pages of the zygote (~1.5 ms here).
+    Returns the channel's new descriptor and the zygote's own stderr.
+    """
+    chan_fd = fcntl.fcntl(3, fcntl.F_DUPFD, 16)
+    err = open(fcntl.fcntl(2, fcntl.F_DUPFD, 16), "w", buffering=1)
+    r, w = os.pipe()
+    os.dup2(r, 0)
+    os.dup2(w, 1)
+    os.dup2(w, 2)
+    reset_stdio()
+    for fd in {0, 1, 2, 3, 4, r, w}:
+        try:
+            os.close(fd)
+        except OSError:
+            pass
+    return chan_fd, err
+
+
 def zygote():
-    chan = Channel(socket.socket(fileno=3))
+    chan_fd, err = prepare_fds()
+    # Children inherit these: a test's SIGINT or SIGTERM ends it, as it
+    # would end a plain python3.11 without a KeyboardInterrupt handler.
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    try:
+        serve(Channel(socket.socket(fileno=chan_fd)))
+    except BaseException:
+        # The judge logs this when a zygote fails to start.
+        traceback.print_exc(file=err)
+        os._exit(1)
+
+
+def serve(chan):
     # Started and imported: a judge waiting for the host to settle (a
     # benchmark) learns it here.  Nothing else is ever sent before the init.
     chan.send({"booted": True})
@@ -466,6 +548,7 @@ def zygote():
     if err is not None:
         chan.send(err)
         return
+    warm_random(init.get("modules") or {})
     prepare_filter(init.get("bpf"))
     # Objects that exist now are never collected in children: their pages
     # stay shared instead of being copied by the collector's writes.
@@ -477,24 +560,21 @@ def zygote():
             req, fds = chan.recv()
         except EOFError:
             return
-        if req.get("op") == "quit" or len(fds) != 5:
+        # The descriptors land at 0..4 (prepare_fds); anything else is a
+        # judge that does not speak this protocol.
+        if req.get("op") == "quit" or fds != [0, 1, 2, 3, 4]:
             for fd in fds:
                 os.close(fd)
             return
         limits = init.get("limits") or {}
         if isinstance(req.get("limits"), dict):
             limits = dict(limits, **req["limits"])
+        plan = rlimit_plan(limits)
         pid = os.fork()
         if pid == 0:
             try:
-                high = [fcntl.fcntl(fd, fcntl.F_DUPFD, 16) for fd in fds]
-                for i, fd in enumerate(high):
-                    os.dup2(fd, i)
                 os.closerange(5, 1 << 16)
-                signal.signal(signal.SIGINT, signal.SIG_DFL)
-                signal.signal(signal.SIGTERM, signal.SIG_DFL)
-                reset_stdio()
-                child_main(code, init, 3, 4, limits=limits)
+                child_main(code, init, 3, 4, plan=plan)
             finally:
                 os._exit(123)
         for fd in fds:

@@ -23,7 +23,8 @@ sbx_policy_init(struct sbx_policy *p)
 	p->ro_binds[1] = "/lib";
 	p->ro_binds[2] = "/lib64";
 	p->ro_binds[3] = "/etc/ld.so.cache";
-	p->nbinds = 4;
+	p->ro_binds[4] = "/sys/kernel/mm/transparent_hugepage";
+	p->nbinds = 5;
 	p->tmpfs_kb = 16 * 1024;
 	p->nenv = 0;
 	p->uid = 65534;

@@ -152,7 +152,7 @@ slopes(struct sbx_worker *w, const struct sbx_problem *p, const char *code, int 
 	sbx_judge_opts_init(&o);
 	o.counterexample = false;
 	printf("probe %-8s", label);
-	double lo = INFINITY, hi = -INFINITY, tmax = 0, wmax = 0;
+	double lo = INFINITY, hi = -INFINITY, wmax = 0;
 	for (int i = 0; i < reps; i++) {
 		struct sbx_result r;
 		double t0 = now_ms();
@@ -167,12 +167,10 @@ slopes(struct sbx_worker *w, const struct sbx_problem *p, const char *code, int 
 		} else {
 			printf(" -(%s)", r.probe.message ? r.probe.message : "no probe");
 		}
-		tmax = fmax(tmax, (double)r.probe.count);
 		sbx_result_fini(&r);
 	}
 	printf("   spread %.2f, slowest judging with probe %.0f ms\n",
 	    isfinite(hi - lo) ? hi - lo : NAN, wmax);
-	(void)tmax;
 }
 
 int

@@ -273,6 +273,54 @@ Test(sandbox_judge, container_level_judges_and_contains, .timeout = 300)
 	sbx_problem_free(p);
 }
 
+/* What a child finds, the same on both paths: a root of binds only, pipes
+ * for stdio, an empty environment, and a random module (the prelude's, not
+ * imported) seeded anew in every child. */
+Test(sandbox_judge, children_find_the_same_minimal_world, .timeout = 300)
+{
+	need_full();
+	struct sbx_problem *p = load("tests/data/sandbox/add");
+	const char *code = "import os, sys\n"
+	                   "class Solution:\n"
+	                   "    def add(self, a, b):\n"
+	                   "        extra = set(os.listdir('/')) - {'dev', 'etc', 'lib', 'lib64', "
+	                   "'sys', 'tmp', 'usr'}\n"
+	                   "        if extra:\n"
+	                   "            print('UNEXPECTED root', sorted(extra))\n"
+	                   "        if os.path.exists('/sys'):\n"
+	                   "            path = '/sys'\n"
+	                   "            for name in ('kernel', 'mm', 'transparent_hugepage'):\n"
+	                   "                if os.listdir(path) != [name]:\n"
+	                   "                    print('UNEXPECTED', path, os.listdir(path))\n"
+	                   "                path += '/' + name\n"
+	                   "            try:\n"
+	                   "                open(path + '/enabled', 'w').write('always')\n"
+	                   "                print('UNEXPECTED writable sysfs')\n"
+	                   "            except OSError:\n"
+	                   "                pass\n"
+	                   "        if sys.stdin.seekable() or sys.stdout.seekable() or "
+	                   "os.environ.get('GLIBC_TUNABLES'):\n"
+	                   "            print('UNEXPECTED stdio or environment')\n"
+	                   "        print('R', random.random())\n"
+	                   "        return a + b\n";
+	for (int zygote = 0; zygote < 2; zygote++) {
+		struct sbx_result r;
+		judge(SBX_LEVEL_FULL, p, code, zygote, false, &r);
+		cr_assert_eq(r.status, SBX_ACCEPTED, "%s", r.message ? r.message : "");
+		cr_assert_eq(r.ntests, 2);
+		for (size_t i = 0; i < r.ntests; i++) {
+			cr_assert(strstr(r.tests[i].stdout_x, "UNEXPECTED") == NULL, "%s",
+			    r.tests[i].stdout_x);
+			cr_assert(strncmp(r.tests[i].stdout_x, "R 0.", 4) == 0, "%s",
+			    r.tests[i].stdout_x);
+		}
+		cr_assert_str_neq(r.tests[0].stdout_x, r.tests[1].stdout_x,
+		    "each child seeds random anew (zygote %d)", zygote);
+		sbx_result_fini(&r);
+	}
+	sbx_problem_free(p);
+}
+
 Test(sandbox_judge, every_bundled_problem_passes_its_check, .timeout = 900)
 {
 	need_full();
