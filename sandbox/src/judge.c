@@ -123,7 +123,8 @@ struct judging {
 	unsigned nlanes;         /* lanes the tests run in */
 	pthread_mutex_t wmu;     /* the worker, while lanes run: starting boxes */
 	pthread_mutex_t mu;      /* next and stop_at */
-	size_t next;             /* the next test to start */
+	size_t *order;           /* tests in the order lanes start them */
+	size_t next;             /* the position in order of the next test to start */
 	size_t stop_at;          /* a test at or before it hit a limit; SIZE_MAX = none */
 	struct test_note *notes; /* per test, what the lanes saw */
 	struct sbx_executor author;
@@ -980,28 +981,59 @@ struct lane_run {
 	char **actuals;
 };
 
+/* Inputs at least this long are large tests: with two lanes they start first. */
+#define LARGE_INPUT (16u << 10)
+
 /*
- * A lane takes the next test in order until none is left or one hit a
- * limit.  Lane k's first test is test k (the rest start at next = nlanes),
- * so every lane runs one whatever the threads' timing.
+ * The order lanes start tests in.  With one lane, file order.  With two,
+ * the large tests first, largest first, then the rest in file order: a
+ * large test started last would leave the other lane idle while it runs
+ * (longest first, as a scheduler of unequal jobs on two machines).  The
+ * result does not depend on it (finish_tests).
+ */
+static void
+plan_order(struct judging *j)
+{
+	const struct sbx_problem *p = j->p;
+	size_t n = 0;
+	for (size_t i = 0; j->nlanes > 1 && i < p->ntests; i++) {
+		size_t len = strlen(p->tests[i].input);
+		if (len < LARGE_INPUT)
+			continue;
+		size_t at = n++; /* an insertion sort by length, stable */
+		for (; at > 0 && strlen(p->tests[j->order[at - 1]].input) < len; at--)
+			j->order[at] = j->order[at - 1];
+		j->order[at] = i;
+	}
+	for (size_t i = 0; i < p->ntests; i++)
+		if (j->nlanes == 1 || strlen(p->tests[i].input) < LARGE_INPUT)
+			j->order[n++] = i;
+}
+
+/*
+ * A lane takes the next test in order until none is left; a test after one
+ * that hit a limit (in file order) is not started.  Lane k starts at
+ * position k (the rest from next = nlanes), so every lane runs one
+ * whatever the threads' timing.
  */
 static void *
 lane_main(void *arg)
 {
 	struct lane_run *lr = arg;
 	struct judging *j = lr->j;
+	size_t ntests = j->p->ntests;
 	bool first = true;
 	for (;;) {
 		pthread_mutex_lock(&j->mu);
-		size_t i = first ? lr->k : j->next;
-		bool go = i < j->p->ntests && (j->stop_at == SIZE_MAX || i <= j->stop_at);
-		if (go && !first)
-			j->next++;
+		size_t pos = first ? lr->k : j->next++;
 		first = false;
+		size_t i = pos < ntests ? j->order[pos] : SIZE_MAX;
+		bool go = i != SIZE_MAX && (j->stop_at == SIZE_MAX || i <= j->stop_at);
 		pthread_mutex_unlock(&j->mu);
-		if (!go)
+		if (i == SIZE_MAX)
 			break;
-		run_test(j, lr->k, i, lr->r, lr->actuals);
+		if (go)
+			run_test(j, lr->k, i, lr->r, lr->actuals);
 	}
 	return NULL;
 }
@@ -1009,6 +1041,7 @@ lane_main(void *arg)
 static void
 run_tests(struct judging *j, struct sbx_result *r, char **actuals)
 {
+	plan_order(j);
 	j->next = j->nlanes;
 	j->stop_at = SIZE_MAX;
 	pthread_mutex_init(&j->mu, NULL);
@@ -1185,15 +1218,18 @@ sbx_judge_run(struct sbx_worker *w, const struct sbx_problem *p, const char *cod
 	bool batch_check = p->has_checker && p->style != SBX_STYLE_STDIO;
 	char **actuals = calloc(p->ntests, sizeof(char *)); /* checker problems: pending */
 	j.notes = calloc(p->ntests, sizeof(*j.notes));
-	if (actuals == NULL || j.notes == NULL) {
+	j.order = calloc(p->ntests, sizeof(*j.order));
+	if (actuals == NULL || j.notes == NULL || j.order == NULL) {
 		free(actuals);
 		free(j.notes);
+		free(j.order);
 		set_internal(r, "out of memory");
 		goto done;
 	}
 	run_tests(&j, r, actuals);
 	finish_tests(&j, r, actuals);
 	free(j.notes);
+	free(j.order);
 	stop_user(&j);
 	if (batch_check && r->status == SBX_ACCEPTED)
 		check_pending(&j, r, actuals);

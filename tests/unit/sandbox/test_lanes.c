@@ -150,6 +150,53 @@ Test(sandbox_lanes, each_lane_is_a_box_of_its_own, .timeout = 240)
 	sbx_problem_free(p);
 }
 
+/* Each test prints how many tests ran before it in its box; the answer is
+ * wrong, which ends nothing. */
+static const char two_sum_count_code[] = "import os\n"
+                                         "class Solution:\n"
+                                         "    def twoSum(self, nums, target):\n"
+                                         "        print(len(os.listdir('/tmp')))\n"
+                                         "        open('/tmp/t%d' % len(nums), 'w').close()\n"
+                                         "        return []\n";
+
+static void
+assert_first_in_box(const struct sbx_result *r, const char *const *names, size_t n)
+{
+	for (size_t i = 0; i < r->ntests; i++) {
+		const struct sbx_test_result *t = &r->tests[i];
+		bool want = false;
+		for (size_t k = 0; k < n; k++)
+			want = want || strcmp(t->name, names[k]) == 0;
+		bool first = t->stdout_x && strcmp(t->stdout_x, "0\n") == 0;
+		cr_assert_eq(
+		    first, want, "%s printed %s", t->name, t->stdout_x ? t->stdout_x : "-");
+	}
+}
+
+Test(sandbox_lanes, large_tests_start_first_with_two_lanes, .timeout = 240)
+{
+	need_full();
+	struct sbx_problem *p = load("sandbox/problems/two-sum");
+	struct sbx_result r;
+	struct sbx_worker *w = worker_with(2);
+	judge(w, p, two_sum_count_code, &r);
+	cr_assert_eq(r.status, SBX_WRONG_ANSWER);
+	/* Each lane starts with a large test, the largest in lane 0; a large
+	 * test started last would leave the other lane idle while it runs. */
+	const char *const large[] = {"large-pair-at-end", "large-random"};
+	assert_first_in_box(&r, large, 2);
+	sbx_result_fini(&r);
+	sbx_worker_free(w);
+
+	w = worker_with(1);
+	judge(w, p, two_sum_count_code, &r);
+	const char *const first[] = {"example-1"};
+	assert_first_in_box(&r, first, 1);
+	sbx_result_fini(&r);
+	sbx_worker_free(w);
+	sbx_problem_free(p);
+}
+
 Test(sandbox_lanes, an_output_equal_to_the_expected_one_needs_no_checker, .timeout = 240)
 {
 	need_full();
