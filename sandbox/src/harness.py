@@ -42,7 +42,7 @@ import time
 import traceback
 
 # Warm the modules solutions commonly use, so children fork with them loaded.
-# Not threading, and random only for a solution that names it (see
+# Not threading, and random only for code that names it (see
 # warm_random): once imported, each runs an after-fork hook in every child
 # (threading ~3.5 ms per test here, random ~1 ms), more than importing them
 # costs the rare solution that uses them.
@@ -75,13 +75,13 @@ class LazyModule(type(sys)):
 
 
 def warm_random(modules):
-    """Import random before the forks when the solution names it.
+    """Import random before the forks when a module names it.
 
     A child that imports it pays ~13 ms here; a zygote that has it pays
-    random's reseed hook in every child (~1 ms), so only solutions that may
-    use it get it warm.
+    random's reseed hook in every child (~1 ms), so only zygotes whose
+    code may use it (a solution that names it, most generators) have it.
     """
-    if "random" in (modules.get("solution") or ""):
+    if any("random" in src for src in modules.values()):
         import random
 
         PRELUDE["random"] = random

@@ -274,38 +274,46 @@ Test(sandbox_judge, container_level_judges_and_contains, .timeout = 300)
 }
 
 /* What a child finds, the same on both paths: a root of binds only, pipes
- * for stdio, an empty environment, and a random module (the prelude's, not
- * imported) seeded anew in every child. */
+ * for stdio, an empty environment (but the LC_CTYPE python sets itself), and a random module seeded anew in every
+ * child, whether the zygote imported it (the source names it) or the
+ * prelude's lazy one imports it on first use (the source does not). */
+#define WORLD_CHECK                                                                            \
+	"import os, sys\n"                                                                     \
+	"class Solution:\n"                                                                    \
+	"    def add(self, a, b):\n"                                                           \
+	"        extra = set(os.listdir('/')) - {'dev', 'etc', 'lib', 'lib64', 'sys', 'tmp', " \
+	"'usr'}\n"                                                                             \
+	"        if extra:\n"                                                                  \
+	"            print('UNEXPECTED root', sorted(extra))\n"                                \
+	"        if os.path.exists('/sys'):\n"                                                 \
+	"            path = '/sys'\n"                                                          \
+	"            for name in ('kernel', 'mm', 'transparent_hugepage'):\n"                  \
+	"                if os.listdir(path) != [name]:\n"                                     \
+	"                    print('UNEXPECTED', path, os.listdir(path))\n"                    \
+	"                path += '/' + name\n"                                                 \
+	"            try:\n"                                                                   \
+	"                open(path + '/enabled', 'w').write('always')\n"                       \
+	"                print('UNEXPECTED writable sysfs')\n"                                 \
+	"            except OSError:\n"                                                        \
+	"                pass\n"                                                               \
+	"        if sys.stdin.seekable() or sys.stdout.seekable() or set(os.environ) - "       \
+	"{'LC_CTYPE'}:\n"                                                                      \
+	"            print('UNEXPECTED stdio or environment', dict(os.environ))\n"
+
 Test(sandbox_judge, children_find_the_same_minimal_world, .timeout = 300)
 {
 	need_full();
 	struct sbx_problem *p = load("tests/data/sandbox/add");
-	const char *code = "import os, sys\n"
-	                   "class Solution:\n"
-	                   "    def add(self, a, b):\n"
-	                   "        extra = set(os.listdir('/')) - {'dev', 'etc', 'lib', 'lib64', "
-	                   "'sys', 'tmp', 'usr'}\n"
-	                   "        if extra:\n"
-	                   "            print('UNEXPECTED root', sorted(extra))\n"
-	                   "        if os.path.exists('/sys'):\n"
-	                   "            path = '/sys'\n"
-	                   "            for name in ('kernel', 'mm', 'transparent_hugepage'):\n"
-	                   "                if os.listdir(path) != [name]:\n"
-	                   "                    print('UNEXPECTED', path, os.listdir(path))\n"
-	                   "                path += '/' + name\n"
-	                   "            try:\n"
-	                   "                open(path + '/enabled', 'w').write('always')\n"
-	                   "                print('UNEXPECTED writable sysfs')\n"
-	                   "            except OSError:\n"
-	                   "                pass\n"
-	                   "        if sys.stdin.seekable() or sys.stdout.seekable() or "
-	                   "os.environ.get('GLIBC_TUNABLES'):\n"
-	                   "            print('UNEXPECTED stdio or environment')\n"
-	                   "        print('R', random.random())\n"
-	                   "        return a + b\n";
-	for (int zygote = 0; zygote < 2; zygote++) {
+	const char *codes[2] = {
+	    WORLD_CHECK "        print('R', random.random())\n"
+	                "        return a + b\n",
+	    WORLD_CHECK "        print('R', globals()['ran' + 'dom'].random())\n"
+	                "        return a + b\n",
+	};
+	for (int k = 0; k < 4; k++) {
+		bool zygote = k & 1;
 		struct sbx_result r;
-		judge(SBX_LEVEL_FULL, p, code, zygote, false, &r);
+		judge(SBX_LEVEL_FULL, p, codes[k / 2], zygote, false, &r);
 		cr_assert_eq(r.status, SBX_ACCEPTED, "%s", r.message ? r.message : "");
 		cr_assert_eq(r.ntests, 2);
 		for (size_t i = 0; i < r.ntests; i++) {
@@ -315,7 +323,7 @@ Test(sandbox_judge, children_find_the_same_minimal_world, .timeout = 300)
 			    r.tests[i].stdout_x);
 		}
 		cr_assert_str_neq(r.tests[0].stdout_x, r.tests[1].stdout_x,
-		    "each child seeds random anew (zygote %d)", zygote);
+		    "each child seeds random anew (code %d, zygote %d)", k / 2, zygote);
 		sbx_result_fini(&r);
 	}
 	sbx_problem_free(p);
