@@ -57,7 +57,8 @@ enum op_kind {
 	OP_MKDIR,
 	OP_TOUCH,
 	OP_SYMLINK,
-	OP_BIND
+	OP_BIND,
+	OP_BIND_OPTIONAL /* a host that refuses it leaves the directory empty */
 };
 
 struct op {
@@ -148,12 +149,20 @@ run_ops(const struct child_args *c)
 				return -1;
 			break;
 		case OP_BIND:
-			if (mount(o->a, o->b, NULL, MS_BIND | MS_REC, NULL) != 0)
+		case OP_BIND_OPTIONAL:
+			if (mount(o->a, o->b, NULL, MS_BIND | MS_REC, NULL) != 0) {
+				if (o->kind == OP_BIND_OPTIONAL)
+					break;
 				return -1;
+			}
 			if (mount(NULL, o->b, NULL,
 			        MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | locked_flags(o->a),
-			        NULL) != 0)
+			        NULL) != 0) {
+				/* Never left writable: an optional bind goes away. */
+				if (o->kind == OP_BIND_OPTIONAL && umount2(o->b, MNT_DETACH) == 0)
+					break;
 				return -1;
+			}
 			break;
 		}
 	}
@@ -299,6 +308,8 @@ plan_root(struct child_args *c, const struct sbx_policy *p, const char *root)
 			return -1;
 		if (lstat(src, &st) != 0)
 			continue; /* absent on this host: nothing to bind */
+		/* Under /sys only settings are bound (huge pages): best effort. */
+		enum op_kind bind = strncmp(src, "/sys/", 5) == 0 ? OP_BIND_OPTIONAL : OP_BIND;
 		/* Every parent directory, outermost first. */
 		for (const char *s = strchr(src + 1, '/'); s != NULL; s = strchr(s + 1, '/')) {
 			snprintf(dst, sizeof(dst), "%s%.*s", root, (int)(s - src), src);
@@ -315,12 +326,10 @@ plan_root(struct child_args *c, const struct sbx_policy *p, const char *root)
 			if (add_op(c, OP_SYMLINK, target, dst) != 0)
 				return -1;
 		} else if (S_ISDIR(st.st_mode)) {
-			if (add_op(c, OP_MKDIR, NULL, dst) != 0 ||
-			    add_op(c, OP_BIND, src, dst) != 0)
+			if (add_op(c, OP_MKDIR, NULL, dst) != 0 || add_op(c, bind, src, dst) != 0)
 				return -1;
 		} else if (S_ISREG(st.st_mode)) {
-			if (add_op(c, OP_TOUCH, NULL, dst) != 0 ||
-			    add_op(c, OP_BIND, src, dst) != 0)
+			if (add_op(c, OP_TOUCH, NULL, dst) != 0 || add_op(c, bind, src, dst) != 0)
 				return -1;
 		}
 	}

@@ -39,7 +39,8 @@ struct sbx_policy {
 	unsigned long long max_file_bytes;   /* largest file a program may write */
 	unsigned long long max_output_bytes; /* stdout + stderr captured per test */
 	size_t max_source_bytes;             /* largest accepted submission */
-	const char *ro_binds[SBX_MAX_BINDS]; /* host paths bound read-only at the same path */
+	const char *ro_binds[SBX_MAX_BINDS]; /* host paths bound read-only at the same path
+	                                        (absent ones skipped; under /sys, best effort) */
 	unsigned nbinds;
 	unsigned tmpfs_kb;            /* size of the box's private /tmp */
 	const char *env[SBX_MAX_ENV]; /* "K=V" strings; empty by default */
