@@ -111,7 +111,9 @@ def read_all(fd):
     chunks = []
     total = 0
     while True:
-        b = os.read(fd, 1 << 20)
+        # A pipe holds 64 KiB: asking for more gets no more, but makes each
+        # read allocate (and map, and unmap) a buffer of that size.
+        b = os.read(fd, 1 << 16)
         if not b:
             break
         total += len(b)
