@@ -1055,6 +1055,14 @@ run_tests(struct judging *j, struct sbx_result *r, char **actuals)
 	}
 	lr[0] = (struct lane_run){j, 0, r, actuals};
 	lane_main(&lr[0]);
+	/* Lane 0 is done and the author's zygote takes its cgroup: it compiles
+	 * while another lane may still run its last test, on the CPU lane 0 no
+	 * longer uses, and its CPU lands in no test's figure. */
+	if (j->o->counterexample || (j->o->probe && j->p->cls != SBX_CLASS_UNKNOWN)) {
+		pthread_mutex_lock(&j->wmu);
+		author_begin(j);
+		pthread_mutex_unlock(&j->wmu);
+	}
 	for (unsigned k = 1; k < j->nlanes; k++)
 		if (started[k])
 			pthread_join(th[k], NULL);
@@ -1172,9 +1180,11 @@ sbx_judge_run(struct sbx_worker *w, const struct sbx_problem *p, const char *cod
 		}
 	}
 	char *compile_error = NULL;
-	/* The user's zygotes (one per lane) and the author's (warm ones when the
-	 * worker has them) compile at once; all answer before the first test, so
-	 * no start-up lands in a test's CPU time. */
+	/* The user's zygotes (one per lane, warm ones when the worker has them)
+	 * compile at once and answer before the first test, so no start-up lands
+	 * in a test's CPU time.  The author's zygote is needed only after the
+	 * tests (checker, counterexample, probe): it starts when lane 0 is done
+	 * (run_tests), or when first needed. */
 	j.nlanes = o->zygote && p->ntests > 1 ? w->lanes : 1;
 	enum tc_err e = sbx__executor_begin(
 	    &j.lane[0].x, w, 0, &j.pol, o->zygote, j.user_modules, p->entry_json);
@@ -1182,9 +1192,6 @@ sbx_judge_run(struct sbx_worker *w, const struct sbx_problem *p, const char *cod
 		if (sbx__executor_begin(
 		        &j.lane[k].x, w, k, &j.pol, true, j.user_modules, p->entry_json) != TC_OK)
 			j.nlanes = k; /* logged; the lanes before it do the work */
-	if (e == TC_OK &&
-	    (p->has_checker || o->counterexample || (o->probe && p->cls != SBX_CLASS_UNKNOWN)))
-		author_begin(&j);
 	if (e == TC_OK)
 		e = sbx__executor_ready(&j.lane[0].x, &compile_error);
 	if (e == TC_OK && compile_error == NULL) {
@@ -1199,8 +1206,6 @@ sbx_judge_run(struct sbx_worker *w, const struct sbx_problem *p, const char *cod
 			}
 			j.lane[k].up = true;
 		}
-		if (j.author_pending)
-			author_ready(&j);
 	}
 	if (e != TC_OK) {
 		set_internal(r, "the sandbox could not start");
