@@ -273,12 +273,13 @@ Test(sandbox_judge, container_level_judges_and_contains, .timeout = 300)
 	sbx_problem_free(p);
 }
 
-/* What a child finds, the same on both paths: a root of binds only, pipes
+/* What a child finds, the same on both paths: a fresh namespace, a root of binds only, pipes
  * for stdio, an empty environment (but the LC_CTYPE python sets itself), and a random module seeded anew in every
  * child, whether the zygote imported it (the source names it) or the
  * prelude's lazy one imports it on first use (the source does not). */
 #define WORLD_CHECK                                                                            \
 	"import os, sys\n"                                                                     \
+	"COUNT = globals().get('COUNT', 0) + 1\n"                                              \
 	"class Solution:\n"                                                                    \
 	"    def add(self, a, b):\n"                                                           \
 	"        extra = set(os.listdir('/')) - {'dev', 'etc', 'lib', 'lib64', 'sys', 'tmp', " \
@@ -296,6 +297,8 @@ Test(sandbox_judge, container_level_judges_and_contains, .timeout = 300)
 	"                print('UNEXPECTED writable sysfs')\n"                                 \
 	"            except OSError:\n"                                                        \
 	"                pass\n"                                                               \
+	"        if COUNT != 1:\n"                                                             \
+	"            print('UNEXPECTED namespace reused', COUNT)\n"                            \
 	"        if sys.stdin.seekable() or sys.stdout.seekable() or set(os.environ) - "       \
 	"{'LC_CTYPE'}:\n"                                                                      \
 	"            print('UNEXPECTED stdio or environment', dict(os.environ))\n"
