@@ -8,9 +8,10 @@
 #   holds the modules (solution, reference, gen, checker), the per-child
 #   limits and the seccomp program.  Each later frame asks for one run and
 #   carries five descriptors (stdin, stdout, stderr, request, result) by
-#   SCM_RIGHTS; they land at fds 0..4, which the zygote keeps free.  The zygote forks one child per run; only that child ever
-#   holds the request pipe, so a test's input reaches the child that runs
-#   it and nothing else.  The zygote itself never executes user code.
+#   SCM_RIGHTS; they land at fds 0..4, which the zygote keeps free.  The
+#   zygote forks one child per run; only that child ever holds the request
+#   pipe, so a test's input reaches the child that runs it and nothing
+#   else.  The zygote itself never executes user code.
 # - MODE "single": fd 3 carries {"init": ..., "req": ...} and fd 4 takes the
 #   result; the process runs the one request itself (the fresh-process path).
 # - A child sets its rlimits, no_new_privs and the seccomp filter before it
