@@ -20,8 +20,12 @@
 #   have returned: expected outputs never enter the box, and CPU time and
 #   memory are measured outside.
 # - A zygote may be started ahead of time (warm): it imports, says
-#   {"booted": true}, then blocks on the first frame.  It learns the code only from that frame and serves
-#   that one submission; the judge kills it afterwards.
+#   {"booted": true}, then blocks on the first frame.  It learns the code
+#   only from that frame and serves that one submission; the judge kills it
+#   afterwards.
+# - Everything a child needs that does not depend on its input is built in
+#   the zygote before the fork (ADR-0027): after a fork, every object a
+#   process touches copies a page, at ~15-25 us a page on the VMs measured.
 # - A run frame may carry "limits" that replace the init's for that child
 #   (the complexity probe runs with a larger CPU limit than the tests).
 # - Frames are a 4-byte big-endian length and UTF-8 JSON.
