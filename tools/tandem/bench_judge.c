@@ -293,6 +293,14 @@ tandem_bench_judge(int argc, char **argv)
 		run_python(av);
 		one[i] = now_ms() - t0;
 	}
+	/* The same ratios round by round (each round measures every path back
+	 * to back), so a host that drifts during the run moves both sides.
+	 * Before pct, which sorts. */
+	double rf[MAX_REPS], ra[MAX_REPS];
+	for (int i = 0; i < reps; i++) {
+		rf[i] = sb[i] / one[i];
+		ra[i] = fresh[i] / sb[i];
+	}
 	double m_sb = pct(sb, reps, 0.5), p_sb = pct(sb, reps, 0.9);
 	double m_f = pct(fresh, reps, 0.5), m_1 = pct(one, reps, 0.5);
 	printf("two-sum, %d tests, %d runs (median / p90 ms)\n", t.n, reps);
@@ -309,6 +317,10 @@ tandem_bench_judge(int argc, char **argv)
 	printf("  zygote judge / floor = %.2fx (goal <= 1.3x); (a) / zygote judge = %.2fx (goal >= "
 	       "3x)\n",
 	    m_sb / m_1, m_f / m_sb);
+	printf("  per round: judge / floor median %.2fx (%.2f-%.2f), (a) / judge median %.2fx "
+	       "(%.2f-%.2f)\n",
+	    pct(rf, reps, 0.5), pct(rf, reps, 0.0), pct(rf, reps, 1.0), pct(ra, reps, 0.5),
+	    pct(ra, reps, 0.0), pct(ra, reps, 1.0));
 
 	struct tput tp[2] = {{p, code, 1, tput_n, 0}, {p, code, 2, tput_n, 0}};
 	pthread_t th[2];
