@@ -810,7 +810,7 @@ run_probe(struct judging *j, struct sbx_result *r)
 		r->probe.cls = sbx_class_from_slope(slope, mid);
 		/* Slopes of neighbouring classes differ by less than the noise (n vs
 		 * n log n): a slope consistent with the reference's class is
-		 * reported as that class.  0.4: a hash-table O(n) shows 1.24-1.31
+		 * reported as that class.  0.4: a hash-table O(n) shows 1.24-1.37
 		 * here (cache misses grow with n), and the next class up that
 		 * matters, n^2, is 1.0 away. */
 		double want = class_slope(p->cls, mid);
