@@ -892,6 +892,7 @@ check_pending(struct judging *j, struct sbx_result *r, char **actuals)
 
 /* What a lane saw of one test, beyond its result. */
 struct test_note {
+	size_t input_len; /* for the lanes' order */
 	bool ran;
 	bool no_box;         /* the lane's box could not be restarted */
 	char *compile_error; /* the message, when the test found one */
@@ -995,18 +996,21 @@ static void
 plan_order(struct judging *j)
 {
 	const struct sbx_problem *p = j->p;
+	struct test_note *nt = j->notes;
 	size_t n = 0;
-	for (size_t i = 0; j->nlanes > 1 && i < p->ntests; i++) {
-		size_t len = strlen(p->tests[i].input);
+	for (size_t i = 0; i < p->ntests; i++)
+		nt[i].input_len = j->nlanes > 1 ? strlen(p->tests[i].input) : 0;
+	for (size_t i = 0; i < p->ntests; i++) {
+		size_t len = nt[i].input_len;
 		if (len < LARGE_INPUT)
 			continue;
 		size_t at = n++; /* an insertion sort by length, stable */
-		for (; at > 0 && strlen(p->tests[j->order[at - 1]].input) < len; at--)
+		for (; at > 0 && nt[j->order[at - 1]].input_len < len; at--)
 			j->order[at] = j->order[at - 1];
 		j->order[at] = i;
 	}
 	for (size_t i = 0; i < p->ntests; i++)
-		if (j->nlanes == 1 || strlen(p->tests[i].input) < LARGE_INPUT)
+		if (nt[i].input_len < LARGE_INPUT)
 			j->order[n++] = i;
 }
 

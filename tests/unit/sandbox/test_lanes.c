@@ -115,14 +115,20 @@ static const char count_code[] = "import os\n"
                                  "        open('/tmp/t%d' % a, 'w').close()\n"
                                  "        return a + b\n";
 
+/* The test printed 0: no test ran before it in its box. */
+static bool
+ran_first(const struct sbx_test_result *t)
+{
+	return t->stdout_x && strcmp(t->stdout_x, "0\n") == 0;
+}
+
 static unsigned
 first_in_box(const struct sbx_result *r)
 {
 	unsigned n = 0;
 	for (size_t i = 0; i < r->ntests; i++) {
 		cr_assert_eq(r->tests[i].status, SBX_ACCEPTED);
-		if (r->tests[i].stdout_x && strcmp(r->tests[i].stdout_x, "0\n") == 0)
-			n++;
+		n += ran_first(&r->tests[i]);
 	}
 	return n;
 }
@@ -159,41 +165,33 @@ static const char two_sum_count_code[] = "import os\n"
                                          "        open('/tmp/t%d' % len(nums), 'w').close()\n"
                                          "        return []\n";
 
-static void
-assert_first_in_box(const struct sbx_result *r, const char *const *names, size_t n)
-{
-	for (size_t i = 0; i < r->ntests; i++) {
-		const struct sbx_test_result *t = &r->tests[i];
-		bool want = false;
-		for (size_t k = 0; k < n; k++)
-			want = want || strcmp(t->name, names[k]) == 0;
-		bool first = t->stdout_x && strcmp(t->stdout_x, "0\n") == 0;
-		cr_assert_eq(
-		    first, want, "%s printed %s", t->name, t->stdout_x ? t->stdout_x : "-");
-	}
-}
-
 Test(sandbox_lanes, large_tests_start_first_with_two_lanes, .timeout = 240)
 {
 	need_full();
 	struct sbx_problem *p = load("sandbox/problems/two-sum");
-	struct sbx_result r;
-	struct sbx_worker *w = worker_with(2);
-	judge(w, p, two_sum_count_code, &r);
-	cr_assert_eq(r.status, SBX_WRONG_ANSWER);
-	/* Each lane starts with a large test, the largest in lane 0; a large
-	 * test started last would leave the other lane idle while it runs. */
-	const char *const large[] = {"large-pair-at-end", "large-random"};
-	assert_first_in_box(&r, large, 2);
-	sbx_result_fini(&r);
-	sbx_worker_free(w);
-
-	w = worker_with(1);
-	judge(w, p, two_sum_count_code, &r);
-	const char *const first[] = {"example-1"};
-	assert_first_in_box(&r, first, 1);
-	sbx_result_fini(&r);
-	sbx_worker_free(w);
+	/* With two lanes each starts with a large test, the largest in lane 0:
+	 * a large test started last would leave the other lane idle while it
+	 * runs.  With one lane, file order. */
+	static const struct {
+		unsigned lanes;
+		const char *first[2];
+	} want[] = {{2, {"large-pair-at-end", "large-random"}}, {1, {"example-1", NULL}}};
+	for (size_t c = 0; c < sizeof(want) / sizeof(want[0]); c++) {
+		struct sbx_worker *w = worker_with(want[c].lanes);
+		struct sbx_result r;
+		judge(w, p, two_sum_count_code, &r);
+		cr_assert_eq(r.status, SBX_WRONG_ANSWER);
+		for (size_t i = 0; i < r.ntests; i++) {
+			const struct sbx_test_result *t = &r.tests[i];
+			bool named = false;
+			for (size_t k = 0; k < 2 && want[c].first[k] != NULL; k++)
+				named = named || strcmp(t->name, want[c].first[k]) == 0;
+			cr_assert_eq(ran_first(t), named, "lanes=%u: %s printed %s", want[c].lanes,
+			    t->name, t->stdout_x ? t->stdout_x : "-");
+		}
+		sbx_result_fini(&r);
+		sbx_worker_free(w);
+	}
 	sbx_problem_free(p);
 }
 
