@@ -132,10 +132,12 @@ send_frame(int sock, const char *json, const int *fds, int nfds)
 			struct cmsghdr align;
 		} u;
 		memset(&u, 0, sizeof(u));
-		struct iovec iov = {hdr, 4};
+		/* The header and the body in one message: the zygote reads both
+		 * with one recvmsg. */
+		struct iovec iov[2] = {{hdr, 4}, {(void *)json, len}};
 		struct msghdr m = {0};
-		m.msg_iov = &iov;
-		m.msg_iovlen = 1;
+		m.msg_iov = iov;
+		m.msg_iovlen = 2;
 		m.msg_control = u.buf;
 		m.msg_controllen = CMSG_SPACE(sizeof(int) * (size_t)nfds);
 		struct cmsghdr *c = CMSG_FIRSTHDR(&m);
@@ -147,11 +149,12 @@ send_frame(int sock, const char *json, const int *fds, int nfds)
 		do
 			n = sendmsg(sock, &m, MSG_NOSIGNAL);
 		while (n < 0 && errno == EINTR);
-		if (n != 4)
+		if (n < 4)
 			return TC_ECLOSED;
-	} else if (send_all(sock, hdr, 4) != TC_OK) {
-		return TC_ECLOSED;
+		return send_all(sock, json + (n - 4), len - (size_t)(n - 4));
 	}
+	if (send_all(sock, hdr, 4) != TC_OK)
+		return TC_ECLOSED;
 	return send_all(sock, json, len);
 }
 

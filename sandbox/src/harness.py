@@ -14,11 +14,13 @@
 #   else.  The zygote itself never executes user code.
 # - MODE "single": fd 3 carries {"init": ..., "req": ...} and fd 4 takes the
 #   result; the process runs the one request itself (the fresh-process path).
-# - A child sets its rlimits, no_new_privs and the seccomp filter before it
-#   runs any user code, and writes exactly one JSON result to fd 4.  The
-#   judge never trusts that result for anything but the value it claims to
-#   have returned: expected outputs never enter the box, and CPU time and
-#   memory are measured outside.
+# - No user code runs before the lock-down: the zygote applies the seccomp
+#   filter, no_new_privs and every rlimit but the CPU's to itself before its
+#   first fork, so each child inherits them and sets only its CPU limit
+#   (ADR-0028); the fresh path applies all of it.  A child writes exactly
+#   one JSON result to fd 4.  The judge never trusts that result for
+#   anything but the value it claims to have returned: expected outputs
+#   never enter the box, and CPU time and memory are measured outside.
 # - A zygote may be started ahead of time (warm): it imports, says
 #   {"booted": true}, then blocks on the first frame.  It learns the code
 #   only from that frame and serves that one submission; the judge kills it
@@ -26,8 +28,9 @@
 # - Everything a child needs that does not depend on its input is built in
 #   the zygote before the fork (ADR-0027): after a fork, every object a
 #   process touches copies a page, at ~15-25 us a page on the VMs measured.
-# - A run frame may carry "limits" that replace the init's for that child
-#   (the complexity probe runs with a larger CPU limit than the tests).
+# - A run frame may carry "limits" whose CPU limit replaces the init's for
+#   that child (the complexity probe runs with a larger CPU limit than the
+#   tests); the other limits are the zygote's own, fixed at its lock-down.
 # - Frames are a 4-byte big-endian length and UTF-8 JSON.
 import _thread
 import builtins
@@ -137,6 +140,11 @@ def write_all(fd, data):
 
 
 ANC_SPACE = socket.CMSG_SPACE(8 * 4)  # up to eight descriptors per frame
+RECV_SIZE = 4096
+HEADER = struct.Struct(">I")
+# The usual run frame, decoded once (the zygote only reads it).
+RUN_BODY = b'{"op":"run"}'
+RUN = {"op": "run"}
 
 
 class Channel:
@@ -158,23 +166,31 @@ class Channel:
         return bytes(buf)
 
     def recv(self):
-        # recvmsg itself, not socket.recv_fds: fewer objects touched per run
-        # (each costs the zygote a copied page after a fork).
-        hdr, anc, _, _ = self.sock.recvmsg(4, ANC_SPACE)
+        # recvmsg itself, not socket.recv_fds, and a run frame's header and
+        # body in one call (the judge sends them in one message): fewer
+        # objects touched per run, each of which costs the zygote a copied
+        # page after a fork.  The judge sends a frame only after the reply
+        # to the last, so whatever arrives belongs to this frame.
+        data, anc, _, _ = self.sock.recvmsg(RECV_SIZE, ANC_SPACE)
         fds = []
-        for level, kind, data in anc:
+        for level, kind, raw in anc:
             if level == socket.SOL_SOCKET and kind == socket.SCM_RIGHTS:
-                fds += struct.unpack("%di" % (len(data) // 4), data[: len(data) // 4 * 4])
-        if not hdr:
+                fds += struct.unpack("%di" % (len(raw) // 4), raw[: len(raw) // 4 * 4])
+        if not data:
             for fd in fds:
                 os.close(fd)
             raise EOFError
-        if len(hdr) < 4:
-            hdr += self.recv_exact(4 - len(hdr))
-        (n,) = struct.unpack(">I", hdr)
-        if n > MAX_FRAME:
-            raise ValueError("frame too large")
-        return json.loads(self.recv_exact(n)), fds
+        if len(data) < 4:
+            data += self.recv_exact(4 - len(data))
+        (n,) = HEADER.unpack_from(data)
+        if n > MAX_FRAME or len(data) > 4 + n:
+            raise ValueError("frame too large, or two frames at once")
+        body = data[4:]
+        if len(body) < n:
+            body += self.recv_exact(n - len(body))
+        if body == RUN_BODY:
+            return RUN, fds
+        return json.loads(body), fds
 
     @staticmethod
     def frame(obj):
@@ -207,11 +223,7 @@ PROG = None
 
 
 def prepare_filter(bpf_hex):
-    """Bind prctl and build the filter program once, before any fork.
-
-    What a child needs for its lock-down is made here, so the child only
-    calls it: every object it would build instead costs it a copied page.
-    """
+    """Bind prctl and build the filter program, once."""
     global LIBC, PRCTL, PROG
     if bpf_hex and PROG is None:
         LIBC = ctypes.CDLL(None, use_errno=True)
@@ -236,6 +248,28 @@ def rlimit_plan(limits):
             plan.append((res, (v, v + 1 if key == "cpu_s" else v)))
     plan.append((resource.RLIMIT_CORE, (0, 0)))
     return plan
+
+
+def cpu_plan(plan):
+    """The part of a plan a zygote's child sets itself: the CPU limit."""
+    return [(res, lim) for res, lim in plan if res == resource.RLIMIT_CPU]
+
+
+def lock_zygote(init):
+    """Lock the zygote down before its first fork, for its children to inherit.
+
+    The seccomp filter, no_new_privs and every limit but the CPU's: a child
+    then sets one rlimit instead of running its whole lock-down, which
+    copied ~40 pages of the zygote per test.  RLIMIT_CPU counts a process's
+    own time (on the zygote it would add up over the tests) and a run may
+    change it, so each child sets its own.  After this the zygote only
+    receives frames, forks, kills and waits, which the filter allows; a
+    failure ends it (exit 121) before it says it is ready.  Returns the
+    children's CPU plan.
+    """
+    plan = rlimit_plan(init.get("limits") or {})
+    lock_down([p for p in plan if p[0] != resource.RLIMIT_CPU], init.get("bpf"))
+    return cpu_plan(plan)
 
 
 def lock_down(plan, bpf_hex):
@@ -487,8 +521,15 @@ def run_item(code, init, item):
 
 
 def child_main(code, init, req_fd, res_fd, req=None, plan=None):
-    """Runs in the child after its descriptors are in place."""
-    lock_down(plan or rlimit_plan(init.get("limits") or {}), init.get("bpf"))
+    """Runs in the child after its descriptors are in place.
+
+    A zygote's child passes its CPU limit as plan: the rest of its lock-down
+    is the zygote's own, inherited (lock_zygote).
+    """
+    if plan is None:
+        lock_down(rlimit_plan(init.get("limits") or {}), init.get("bpf"))
+    else:
+        lock_down(plan, None)
     if req is None:
         try:
             raw = read_all(req_fd)
@@ -589,14 +630,13 @@ def serve(chan):
     warm_random(init.get("modules") or {})
     for name in list(code) + ["__main__"]:
         READY_NAMESPACES[name] = fresh_namespace(name)
-    prepare_filter(init.get("bpf"))
+    plan0 = lock_zygote(init)
     # Objects that exist now are never collected in children: their pages
     # stay shared instead of being copied by the collector's writes.
     gc.freeze()
     chan.send({"ready": True})
     is_init = os.getpid() == 1
     replies = {}  # wait status -> reply frame: most runs end alike
-    plan0 = rlimit_plan(init.get("limits") or {})
     while True:
         try:
             req, fds = chan.recv()
@@ -610,7 +650,7 @@ def serve(chan):
             return
         plan = plan0
         if isinstance(req.get("limits"), dict):
-            plan = rlimit_plan(dict(init.get("limits") or {}, **req["limits"]))
+            plan = cpu_plan(rlimit_plan(dict(init.get("limits") or {}, **req["limits"])))
         pid = os.fork()
         if pid == 0:
             try:

@@ -1039,6 +1039,11 @@ lane_main(void *arg)
 		if (go)
 			run_test(j, lr->k, i, lr->r, lr->actuals);
 	}
+	/* Only lane 0 serves the probe and the counterexample: a second lane's
+	 * zygote ends now, its exit off the verdict's path when another lane
+	 * is still running. */
+	if (lr->k > 0)
+		stop_lane(&j->lane[lr->k]);
 	return NULL;
 }
 
@@ -1059,6 +1064,11 @@ run_tests(struct judging *j, struct sbx_result *r, char **actuals)
 	}
 	lr[0] = (struct lane_run){j, 0, r, actuals};
 	lane_main(&lr[0]);
+	/* A lane whose thread did not start runs here: its first test is its
+	 * own and no other lane takes it. */
+	for (unsigned k = 1; k < j->nlanes; k++)
+		if (!started[k])
+			lane_main(&lr[k]);
 	/* Lane 0 is done and the author's zygote takes its cgroup: it compiles
 	 * while another lane may still run its last test, on the CPU lane 0 no
 	 * longer uses, and its CPU lands in no test's figure. */

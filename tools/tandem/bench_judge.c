@@ -1,9 +1,12 @@
 /*
  * tandem bench judge - verdict latency of a correct Two Sum through the full
  * sandbox (warm zygotes, and zygotes started on use), beside (a) one fresh
- * unsandboxed python3.11 per test and (b) all tests in one unsandboxed
- * process (the floor); submissions/s with two workers; the probe's slope
- * spread for an O(n) and an O(n^2) solution, and its slowest judging.
+ * unsandboxed python3.11 per test, (b) all tests in one unsandboxed
+ * process (the floor) and (c) that process forking a child per test (what
+ * the rule "a test's input reaches only its own process" costs on this
+ * host, with no sandbox at all); submissions/s with two workers; the
+ * probe's slope spread for an O(n) and an O(n^2) solution, and its slowest
+ * judging.
  */
 #include <dirent.h>
 #include <math.h>
@@ -27,6 +30,20 @@ static const char driver_py[] =
     "for path in sys.argv[2:]:\n"
     "    t = json.load(open(path))\n"
     "    out = json.dumps(ns['Solution']().twoSum(*t['input']))\n";
+
+/* (c): the floor's work, each test in a child forked for it. */
+static const char fork_driver_py[] =
+    "import json, os, sys\n"
+    "ns = {'__name__': 'solution'}\n"
+    "exec(compile(open(sys.argv[1]).read(), 'solution.py', 'exec'), ns)\n"
+    "for path in sys.argv[2:]:\n"
+    "    pid = os.fork()\n"
+    "    if pid == 0:\n"
+    "        t = json.load(open(path))\n"
+    "        out = json.dumps(ns['Solution']().twoSum(*t['input']))\n"
+    "        os._exit(0)\n"
+    "    if os.waitpid(pid, 0)[1] != 0:\n"
+    "        sys.exit(1)\n";
 
 static const char quadratic_py[] = "class Solution:\n"
                                    "    def twoSum(self, nums, target):\n"
@@ -245,8 +262,8 @@ tandem_bench_judge(int argc, char **argv)
 	o.probe = false;
 	o.counterexample = false;
 	struct sbx_worker *ws[] = {w, one_lane, cold, NULL};
-	double sb[MAX_REPS], fresh[MAX_REPS], one[MAX_REPS], sbf[MAX_REPS], sbc[MAX_REPS],
-	    sb1[MAX_REPS];
+	double sb[MAX_REPS], fresh[MAX_REPS], one[MAX_REPS], forked[MAX_REPS], sbf[MAX_REPS],
+	    sbc[MAX_REPS], sb1[MAX_REPS];
 	for (int i = 0; i < reps; i++) {
 		struct sbx_result r;
 		/* Before each measurement, the zygotes the last judging started in
@@ -292,14 +309,20 @@ tandem_bench_judge(int argc, char **argv)
 		t0 = now_ms();
 		run_python(av);
 		one[i] = now_ms() - t0;
+		/* (c) the same process, a child forked per test */
+		av[4] = (char *)fork_driver_py;
+		t0 = now_ms();
+		run_python(av);
+		forked[i] = now_ms() - t0;
 	}
 	/* The same ratios round by round (each round measures every path back
 	 * to back), so a host that drifts during the run moves both sides.
 	 * Before pct, which sorts. */
-	double rf[MAX_REPS], ra[MAX_REPS];
+	double rf[MAX_REPS], ra[MAX_REPS], rc[MAX_REPS];
 	for (int i = 0; i < reps; i++) {
 		rf[i] = sb[i] / one[i];
 		ra[i] = fresh[i] / sb[i];
+		rc[i] = forked[i] / one[i];
 	}
 	double m_sb = pct(sb, reps, 0.5), p_sb = pct(sb, reps, 0.9);
 	double m_f = pct(fresh, reps, 0.5), m_1 = pct(one, reps, 0.5);
@@ -314,6 +337,8 @@ tandem_bench_judge(int argc, char **argv)
 	    pct(sbf, reps, 0.9));
 	printf("  (a) fresh python3.11 per test %8.1f / %8.1f\n", m_f, pct(fresh, reps, 0.9));
 	printf("  (b) one process (floor)       %8.1f / %8.1f\n", m_1, pct(one, reps, 0.9));
+	double m_c = pct(forked, reps, 0.5);
+	printf("  (c) one process, fork per test%8.1f / %8.1f\n", m_c, pct(forked, reps, 0.9));
 	printf("  zygote judge / floor = %.2fx (goal <= 1.3x); (a) / zygote judge = %.2fx (goal >= "
 	       "3x)\n",
 	    m_sb / m_1, m_f / m_sb);
@@ -321,6 +346,12 @@ tandem_bench_judge(int argc, char **argv)
 	       "(%.2f-%.2f)\n",
 	    pct(rf, reps, 0.5), pct(rf, reps, 0.0), pct(rf, reps, 1.0), pct(ra, reps, 0.5),
 	    pct(ra, reps, 0.0), pct(ra, reps, 1.0));
+	/* (c) over the floor: what one process per test costs on this host
+	 * before any sandbox (ADR-0029). */
+	printf(
+	    "  (c) / floor = %.2fx per round median (%.2f-%.2f): a process per test, unsandboxed; "
+	    "zygote judge / (c) = %.2fx\n",
+	    pct(rc, reps, 0.5), pct(rc, reps, 0.0), pct(rc, reps, 1.0), m_sb / m_c);
 
 	struct tput tp[2] = {{p, code, 1, tput_n, 0}, {p, code, 2, tput_n, 0}};
 	pthread_t th[2];

@@ -5,7 +5,9 @@
  *      at ROOMS rooms x 2 users (rates stepped up until one fails);
  *   2. server RSS per 1,000 connections (idle users, RSS before and after);
  *   3. cold-join time for a document with 10,000 prior updates.
- * Both servers run as child processes on free loopback ports.
+ * Both servers run as child processes on free loopback ports.  First, the
+ * floor under both: the same traffic through a bare relay (bench_relay.c),
+ * what this host can move at all, and at what CPU.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -243,6 +245,34 @@ measure(struct server *s, unsigned rooms, double step_s, const double *rates, si
 	    s->label, f->join_p50, f->join_p90, rep.joined);
 }
 
+/* The bare relay's steps, from 10 updates/s per user (the rooms pass the
+ * lower rates with room to spare); returns the best passing rate. */
+static double
+floor_steps(unsigned rooms, double step_s, const double *per_user, size_t nrates, bool quick)
+{
+	double rates[16];
+	struct relay_step st[16];
+	size_t n = 0;
+	for (size_t i = 0; i < nrates && n < 16; i++)
+		if (quick || per_user[i] >= 10)
+			rates[n++] = per_user[i] * rooms * 2.0;
+	size_t ran = relay_floor(rooms, rates, n, 1.0, step_s, st);
+	double best = 0;
+	if (ran == 0)
+		printf("  bare relay   could not start\n");
+	for (size_t i = 0; i < ran; i++) {
+		printf("  bare relay   %6.0f updates/s offered: delivered %8.0f/s  p50 %6.2f  p99 "
+		       "%7.2f "
+		       "ms  CPU: client %3.0f%%, relay %3.0f%%  %s\n",
+		    st[i].offered, st[i].delivered_per_s, st[i].p50_ms, st[i].p99_ms,
+		    st[i].client_cpu * 100, st[i].relay_cpu * 100, st[i].pass ? "ok" : "FAIL");
+		if (st[i].pass)
+			best = st[i].delivered_per_s;
+	}
+	fflush(stdout);
+	return best;
+}
+
 int
 tandem_bench_rooms(int argc, char **argv)
 {
@@ -252,6 +282,7 @@ tandem_bench_rooms(int argc, char **argv)
 	double step_s = 5;
 	static const double all_rates[] = {1, 2, 5, 10, 20, 30, 50, 75, 100, 150, 200};
 	size_t nrates = sizeof(all_rates) / sizeof(all_rates[0]);
+	bool quick = false;
 	char self[4096];
 
 	for (int i = 1; i < argc; i++) {
@@ -265,10 +296,13 @@ tandem_bench_rooms(int argc, char **argv)
 			    "drives both with `tandem load`: the highest sustained updates/s with\n"
 			    "p99 under 50 ms at N rooms x 2 users (default 500), server RSS per\n"
 			    "1,000 connections, and cold-join time for 10,000 prior updates.\n"
+			    "First the floor: the same traffic through a bare relay (one epoll\n"
+			    "loop copying bytes between loopback connections), with the CPU\n"
+			    "its client and the relay used.\n"
 			    "Run it from the repository's top directory.\n");
 			return TANDEM_EXIT_OK;
 		} else if (strcmp(a, "--quick") == 0) {
-			rooms = 20, step_s = 1, nrates = 3;
+			rooms = 20, step_s = 1, nrates = 3, quick = true;
 			continue;
 		}
 		if (v == NULL) {
@@ -326,6 +360,9 @@ tandem_bench_rooms(int argc, char **argv)
 	int status = TANDEM_EXIT_OK;
 
 	printf("tandem bench rooms: %u rooms x 2 users, %.0f s per step\n\n", rooms, step_s);
+	/* Before any server or thread of ours exists (the relay is forked). */
+	double floor_rate = floor_steps(rooms, step_s, all_rates, nrates, quick);
+	printf("\n");
 	if (server_start(&theirs, their_argv, "running at", their_env) == 0)
 		measure(&theirs, rooms, step_s, all_rates, nrates, &ft);
 	else
@@ -341,6 +378,9 @@ tandem_bench_rooms(int argc, char **argv)
 	printf("\nsummary (%u rooms x 2 users):\n", rooms);
 	printf("  sustained updates/s, p99 < 50 ms   tandem %8.0f   y-websocket %8.0f   (%.1fx)\n",
 	    fo.best_rate, ft.best_rate, ft.best_rate > 0 ? fo.best_rate / ft.best_rate : 0);
+	printf("  the floor: a bare relay            %8.0f updates/s (no WebSocket, parsing or "
+	       "storage)\n",
+	    floor_rate);
 	printf("  RSS per 1,000 connections          tandem %6.1f MiB  y-websocket %6.1f MiB  "
 	       "(%.2fx)\n",
 	    fo.rss_per_1000_mib, ft.rss_per_1000_mib,

@@ -6,13 +6,15 @@
 static const struct tandem_bench benches[] = {
     {"core", "actor messaging: same node, across nodes, round trips", tandem_bench_core},
 #ifdef TANDEM_HAVE_GATEWAY
-    {"rooms", "room server vs stock y-websocket: updates/s, RSS, cold joins", tandem_bench_rooms},
+    {"rooms", "room server vs stock y-websocket and a bare relay: updates/s, RSS, cold joins",
+        tandem_bench_rooms},
 #endif
 #ifdef TANDEM_HAVE_STORE
     {"store", "durable events/s, ack latency, session load time, compression", tandem_bench_store},
 #endif
 #ifdef TANDEM_HAVE_SANDBOX
-    {"judge", "judge latency vs fresh processes and one process; probe spread", tandem_bench_judge},
+    {"judge", "judge latency vs fresh processes, one process, a fork per test; probe spread",
+        tandem_bench_judge},
 #endif
 };
 

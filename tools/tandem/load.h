@@ -6,6 +6,7 @@
 #ifndef TANDEM_LOAD_H
 #define TANDEM_LOAD_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -83,5 +84,31 @@ struct ld_report {
  * be reached, TC_EIO for other set-up failures (detail in out->first_error).
  */
 enum tc_err ld_run(const struct ld_options *opt, struct ld_report *out);
+
+/* ld_raise_nofile lifts the open-files limit to its hard limit: a run holds
+ * a descriptor per simulated user. */
+void ld_raise_nofile(void);
+
+/* ---- the floor under any room server (bench_relay.c) ---- */
+
+struct relay_step {
+	double offered;         /* messages/s */
+	double delivered_per_s; /* received by the partner, measured part */
+	double p50_ms, p99_ms;
+	double client_cpu, relay_cpu; /* share of one CPU over the step */
+	unsigned long long errors;
+	bool pass; /* p99 < 50 ms, >= 95% delivered, no errors */
+};
+
+/*
+ * relay_floor sends the rooms' traffic (pairs x 2 loopback connections,
+ * each message to its partner) through a bare relay process: one epoll
+ * loop copying bytes, no WebSocket, parsing or storage.  It runs every
+ * rate (messages/s in all; a step that fails on a passing host's hiccup
+ * does not hide the next), filling steps; returns how many steps ran (0
+ * when the relay could not start).
+ */
+size_t relay_floor(unsigned pairs, const double *rates, size_t nrates, double warm_s, double step_s,
+    struct relay_step *steps);
 
 #endif /* TANDEM_LOAD_H */

@@ -842,11 +842,20 @@ cold_joins(struct run *r, struct ld_report *out)
 	free(t);
 }
 
+void
+ld_raise_nofile(void)
+{
+	struct rlimit rl;
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
+}
+
 enum tc_err
 ld_run(const struct ld_options *opt, struct ld_report *out)
 {
 	struct run r;
-	struct rlimit rl;
 	enum tc_err rv = TC_OK;
 	struct ld_options cold;
 	const struct ld_options *o = opt;
@@ -869,10 +878,7 @@ ld_run(const struct ld_options *opt, struct ld_report *out)
 	pthread_mutex_init(&r.dirty_lock, NULL);
 	pthread_mutex_init(&r.err_lock, NULL);
 	atomic_store(&r.measure_from_ns, UINT64_MAX);
-	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
-		rl.rlim_cur = rl.rlim_max;
-		setrlimit(RLIMIT_NOFILE, &rl);
-	}
+	ld_raise_nofile();
 
 	uint32_t nonce = 0;
 	if (getrandom(&nonce, sizeof(nonce), 0) != sizeof(nonce))

@@ -276,7 +276,10 @@ Test(sandbox_judge, container_level_judges_and_contains, .timeout = 300)
 /* What a child finds, the same on both paths: a fresh namespace, a root of binds only, pipes
  * for stdio, an empty environment (but the LC_CTYPE python sets itself), and a random module seeded anew in every
  * child, whether the zygote imported it (the source names it) or the
- * prelude's lazy one imports it on first use (the source does not). */
+ * prelude's lazy one imports it on first use (the source does not).  Each
+ * child is locked down however it came to be: the inner seccomp filter (it
+ * refuses exec), no_new_privs and every rlimit, whether the child set them
+ * (fresh path) or inherited them from its zygote (ADR-0028). */
 #define WORLD_CHECK                                                                            \
 	"import os, sys\n"                                                                     \
 	"COUNT = globals().get('COUNT', 0) + 1\n"                                              \
@@ -301,7 +304,22 @@ Test(sandbox_judge, container_level_judges_and_contains, .timeout = 300)
 	"            print('UNEXPECTED namespace reused', COUNT)\n"                            \
 	"        if sys.stdin.seekable() or sys.stdout.seekable() or set(os.environ) - "       \
 	"{'LC_CTYPE'}:\n"                                                                      \
-	"            print('UNEXPECTED stdio or environment', dict(os.environ))\n"
+	"            print('UNEXPECTED stdio or environment', dict(os.environ))\n"             \
+	"        import ctypes, resource\n"                                                    \
+	"        prctl = ctypes.CDLL(None).prctl\n"                                            \
+	"        if prctl(21, 0, 0, 0, 0) != 2 or prctl(39, 0, 0, 0, 0) != 1:\n"               \
+	"            print('UNEXPECTED no seccomp filter or no no_new_privs')\n"               \
+	"        try:\n"                                                                       \
+	"            os.execv('/nonexistent', ['x'])\n"                                        \
+	"        except PermissionError:\n"                                                    \
+	"            pass\n"                                                                   \
+	"        except OSError as e:\n"                                                       \
+	"            print('UNEXPECTED exec reached the kernel', e)\n"                         \
+	"        lim = {n: resource.getrlimit(getattr(resource, 'RLIMIT_' + n))\n"             \
+	"               for n in ('CPU', 'AS', 'FSIZE', 'NOFILE', 'NPROC', 'CORE')}\n"         \
+	"        if any(resource.RLIM_INFINITY in v for v in lim.values()) or "                \
+	"lim['CPU'][1] != lim['CPU'][0] + 1 or lim['CORE'] != (0, 0):\n"                       \
+	"            print('UNEXPECTED limits', lim)\n"
 
 Test(sandbox_judge, children_find_the_same_minimal_world, .timeout = 300)
 {
