@@ -113,9 +113,10 @@ struct client {
 	uint64_t delivered;
 };
 
-/* Reads what connection id has; measures messages sent at or after `from`. */
+/* Reads what connection id has; measures the messages sent in [from, end),
+ * whenever they arrive. */
 static void
-client_read(struct client *c, unsigned id, uint64_t from)
+client_read(struct client *c, unsigned id, uint64_t from, uint64_t end)
 {
 	static unsigned char buf[1 << 16];
 	ssize_t r = read(c->fd[id], buf, sizeof(buf));
@@ -132,7 +133,7 @@ client_read(struct client *c, unsigned id, uint64_t from)
 		c->plen[id] = 0;
 		uint64_t sent;
 		memcpy(&sent, c->part[id], sizeof(sent));
-		if (from == 0 || sent < from)
+		if (sent < from || sent >= end)
 			continue;
 		c->delivered++;
 		if (c->nlat < MAX_SAMPLES)
@@ -161,7 +162,7 @@ client_step(struct client *c, double rate, double warm_s, double step_s, struct 
 		for (int i = 0; i < k; i++) {
 			unsigned id = ev[i].data.u32;
 			if (id != c->n) {
-				client_read(c, id, now < end ? from : 0);
+				client_read(c, id, from, end);
 				continue;
 			}
 			uint64_t ticks;

@@ -245,8 +245,8 @@ measure(struct server *s, unsigned rooms, double step_s, const double *rates, si
 	    s->label, f->join_p50, f->join_p90, rep.joined);
 }
 
-/* The bare relay's steps, from 10 updates/s per user (the rooms pass the
- * lower rates with room to spare); returns the best passing rate. */
+/* The bare relay's steps, from 10 updates/s per user (it passes the lower
+ * rates with room to spare); returns the highest passing rate. */
 static double
 floor_steps(unsigned rooms, double step_s, const double *per_user, size_t nrates, bool quick)
 {
@@ -261,9 +261,8 @@ floor_steps(unsigned rooms, double step_s, const double *per_user, size_t nrates
 	if (ran == 0)
 		printf("  bare relay   could not start\n");
 	for (size_t i = 0; i < ran; i++) {
-		printf("  bare relay   %6.0f updates/s offered: delivered %8.0f/s  p50 %6.2f  p99 "
-		       "%7.2f "
-		       "ms  CPU: client %3.0f%%, relay %3.0f%%  %s\n",
+		printf("  bare relay   %6.0f updates/s offered: delivered %8.0f/s  "
+		       "p50 %6.2f  p99 %7.2f ms  CPU: client %3.0f%%, relay %3.0f%%  %s\n",
 		    st[i].offered, st[i].delivered_per_s, st[i].p50_ms, st[i].p99_ms,
 		    st[i].client_cpu * 100, st[i].relay_cpu * 100, st[i].pass ? "ok" : "FAIL");
 		if (st[i].pass)
