@@ -13,9 +13,11 @@
  * - A slot's job runs on the worker pool.  The job owns copies of every
  *   string and, while it runs, the slot's sandbox worker; it is reference
  *   counted (pool and actor) so a slot stopped mid-run frees nothing the
- *   pool still uses, and the last holder frees the worker too.  The pool
- *   thread posts the "running" progress itself (tc_node_send is safe from
- *   any thread) once it knows the number of tests.
+ *   pool still uses, and the last holder frees the worker too.  The slot
+ *   posts "running" when the job starts; the judge then reports each test
+ *   as it ends (struct runner_job's progress hook, on a lane's thread), and
+ *   that thread posts "running" with done/total itself (tc_node_send is
+ *   safe from any thread), at most every RUNNER_PROGRESS_MS.
  * - The configuration is shared by every runner actor of the node and
  *   reference counted; the last actor to stop frees it.
  */
@@ -29,6 +31,7 @@
 #include "actors/protocol.h"
 #include "actors/runner.h"
 #include "core/actor.h"
+#include "core/clock.h"
 #include "core/log.h"
 #include "core/node.h"
 #include "mp_priv.h"
@@ -128,6 +131,8 @@ runner_default_judge(void *arg, const struct runner_job *job, char **result, uns
 	o.policy.level = cfg->level;
 	o.probe = cfg->probe;
 	o.counterexample = cfg->counterexample;
+	o.on_test = job->progress;
+	o.on_test_arg = job->progress_ctx;
 	rv = sbx_judge_run(*job->worker, p, job->code, job->code_len, &o, &r);
 	sbx_problem_free(p);
 	if (rv != TC_OK) {
@@ -157,7 +162,8 @@ struct job {
 	uint64_t attempt;
 	unsigned slot;
 	struct sbx_worker *worker;
-	char *result; /* the verdict's JSON, set by the pool */
+	char *result;        /* the verdict's JSON, set by the pool */
+	int64_t progress_ms; /* when the pool last posted progress */
 };
 
 static void
@@ -196,6 +202,19 @@ post_progress(struct job *j, const char *state, uint64_t done, uint64_t total)
 		(void)tc_node_send(
 		    j->node, j->room_addr, j->slot_addr, RUNNER_MSG_PROGRESS, sb.data, sb.size);
 	msgpack_sbuffer_destroy(&sb);
+}
+
+/* The judge's progress hook (struct runner_job): tests ended so far, to the
+ * room as "running" progress, at most every RUNNER_PROGRESS_MS. */
+static void
+job_progress(void *ctx, unsigned done, unsigned total)
+{
+	struct job *j = ctx;
+	uint64_t now = tc_clock_now_ms(tc_clock_real());
+	if (done < total && j->progress_ms != 0 && now - j->progress_ms < RUNNER_PROGRESS_MS)
+		return; /* the first and the last always go out */
+	j->progress_ms = now;
+	post_progress(j, "running", done, total);
 }
 
 /* record_start stores the code and the submission; false when not recorded. */
@@ -299,7 +318,9 @@ job_work(void *arg)
 	    .code_len = j->code_len,
 	    .attempt = j->attempt,
 	    .slot = j->slot,
-	    .worker = &j->worker};
+	    .worker = &j->worker,
+	    .progress = job_progress,
+	    .progress_ctx = j};
 	unsigned total = 0;
 	enum tc_err rv;
 

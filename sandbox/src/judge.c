@@ -125,6 +125,7 @@ struct judging {
 	pthread_mutex_t mu;      /* next and stop_at */
 	size_t *order;           /* tests in the order lanes start them */
 	size_t next;             /* the position in order of the next test to start */
+	unsigned ended;          /* tests ended, for o->on_test */
 	size_t stop_at;          /* a test at or before it hit a limit; SIZE_MAX = none */
 	struct test_note *notes; /* per test, what the lanes saw */
 	struct sbx_executor author;
@@ -973,6 +974,11 @@ run_test(struct judging *j, unsigned k, size_t i, struct sbx_result *r, char **a
 	if (j->o->zygote && !ln->x.running)
 		stop_lane(ln);
 	outcome_fini(&oc);
+	if (j->o->on_test != NULL) {
+		pthread_mutex_lock(&j->mu);
+		j->o->on_test(j->o->on_test_arg, ++j->ended, (unsigned)p->ntests);
+		pthread_mutex_unlock(&j->mu);
+	}
 }
 
 struct lane_run {
@@ -1053,6 +1059,7 @@ run_tests(struct judging *j, struct sbx_result *r, char **actuals)
 	plan_order(j);
 	j->next = j->nlanes;
 	j->stop_at = SIZE_MAX;
+	j->ended = 0;
 	pthread_mutex_init(&j->mu, NULL);
 	pthread_mutex_init(&j->wmu, NULL);
 	struct lane_run lr[SBX_LANES];

@@ -286,11 +286,12 @@ rc_index(struct rc_client *c, uint64_t type, long sub, size_t i)
 }
 
 /*
- * rc_app_str reads string field key of an app frame's msgpack map into out
- * (cap bytes); false when absent.
+ * rc_app_field finds field key of an app frame's msgpack map and lets
+ * take(value, arg) read it; false when absent or when take refuses it.
  */
 static inline bool
-rc_app_str(const struct rc_frame *f, const char *key, char *out, size_t cap)
+rc_app_field(const struct rc_frame *f, const char *key,
+    bool (*take)(const msgpack_object *v, void *arg), void *arg)
 {
 	struct yp_frame yf;
 	bool found = false;
@@ -305,16 +306,52 @@ rc_app_str(const struct rc_frame *f, const char *key, char *out, size_t cap)
 			const msgpack_object_kv *kv = &u.data.via.map.ptr[i];
 			if (kv->key.type == MSGPACK_OBJECT_STR &&
 			    kv->key.via.str.size == strlen(key) &&
-			    memcmp(kv->key.via.str.ptr, key, strlen(key)) == 0 &&
-			    kv->val.type == MSGPACK_OBJECT_STR && kv->val.via.str.size < cap) {
-				memcpy(out, kv->val.via.str.ptr, kv->val.via.str.size);
-				out[kv->val.via.str.size] = '\0';
-				found = true;
-			}
+			    memcmp(kv->key.via.str.ptr, key, strlen(key)) == 0)
+				found = take(&kv->val, arg);
 		}
 	}
 	msgpack_unpacked_destroy(&u);
 	return found;
+}
+
+struct rc_str_out {
+	char *out;
+	size_t cap;
+};
+
+static inline bool
+rc_take_str(const msgpack_object *v, void *arg)
+{
+	struct rc_str_out *o = arg;
+	if (v->type != MSGPACK_OBJECT_STR || v->via.str.size >= o->cap)
+		return false;
+	memcpy(o->out, v->via.str.ptr, v->via.str.size);
+	o->out[v->via.str.size] = '\0';
+	return true;
+}
+
+static inline bool
+rc_take_u64(const msgpack_object *v, void *arg)
+{
+	if (v->type != MSGPACK_OBJECT_POSITIVE_INTEGER)
+		return false;
+	*(uint64_t *)arg = v->via.u64;
+	return true;
+}
+
+/* rc_app_str reads string field key into out (cap bytes); false when absent. */
+static inline bool
+rc_app_str(const struct rc_frame *f, const char *key, char *out, size_t cap)
+{
+	struct rc_str_out o = {out, cap};
+	return rc_app_field(f, key, rc_take_str, &o);
+}
+
+/* rc_app_u64 reads unsigned integer field key; false when absent. */
+static inline bool
+rc_app_u64(const struct rc_frame *f, const char *key, uint64_t *out)
+{
+	return rc_app_field(f, key, rc_take_u64, out);
 }
 
 /* rc_sync_payload: the update (or state vector) inside a SYNC frame. */

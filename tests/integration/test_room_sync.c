@@ -449,13 +449,16 @@ Test(room_sync, awareness_relayed_remembered_and_removed)
 	rc_free(c);
 }
 
-/* A judge stand-in that answers at once: ACCEPTED, and counts its calls. */
+/* A judge stand-in that answers at once: ACCEPTED, and counts its calls.
+ * It reports its two tests as they end, as the sandbox judge does. */
 static _Atomic int judged;
 
 static enum tc_err
 fake_judge(void *arg, const struct runner_job *job, char **result, unsigned *total)
 {
 	atomic_fetch_add(&judged, 1);
+	job->progress(job->progress_ctx, 1, 2);
+	job->progress(job->progress_ctx, 2, 2);
 	*total = 2;
 	if (strstr(job->code, "wrong") != NULL)
 		*result = strdup("{\"status\":\"WRONG_ANSWER\",\"passed\":1,\"total\":2,"
@@ -482,10 +485,20 @@ Test(room_sync, run_progress_and_verdict_reach_both)
 	cr_assert_str_eq(state, "queued");
 	cr_assert(rc_app_str(&p0, "by", by, sizeof(by)));
 	cr_assert_str_eq(by, "ada");
-	cr_assert_geq(rc_count(b, ROOM_FRAME_RUN_PROGRESS, -1), 2, "queued, then running");
-	struct rc_frame p1 = rc_nth(b, ROOM_FRAME_RUN_PROGRESS, -1, 1);
-	cr_assert(rc_app_str(&p1, "state", state, sizeof(state)));
-	cr_assert_str_eq(state, "running");
+	/* queued, running, then each test as it ends (the first at once, the
+	 * last always), all before the verdict */
+	cr_assert_eq(rc_count(b, ROOM_FRAME_RUN_PROGRESS, -1), 4);
+	for (size_t i = 1; i < 4; i++) {
+		struct rc_frame p = rc_nth(b, ROOM_FRAME_RUN_PROGRESS, -1, i);
+		uint64_t done = 99, total = 99;
+		cr_assert(rc_app_str(&p, "state", state, sizeof(state)));
+		cr_assert_str_eq(state, "running");
+		cr_assert(rc_app_u64(&p, "done", &done) && rc_app_u64(&p, "total", &total));
+		cr_assert_eq(done, i - 1, "progress %zu", i);
+		cr_assert_eq(total, i == 1 ? 0 : 2, "progress %zu", i);
+	}
+	cr_assert_lt(
+	    rc_index(b, ROOM_FRAME_RUN_PROGRESS, -1, 3), rc_index(b, ROOM_FRAME_VERDICT, -1, 0));
 	struct rc_frame v = rc_nth(b, ROOM_FRAME_VERDICT, -1, 0);
 	cr_assert(rc_app_str(&v, "id", id, sizeof(id)));
 	cr_assert(rc_app_str(&v, "result", result, sizeof(result)));

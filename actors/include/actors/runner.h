@@ -45,7 +45,15 @@ struct runner_job {
 	uint64_t attempt;
 	unsigned slot;              /* the slot's number */
 	struct sbx_worker **worker; /* the slot's sandbox worker; created on first use */
+	/* A judge calls this as tests end (done of total, one call at a time);
+	 * the runner posts it to the room as run progress, at most every
+	 * RUNNER_PROGRESS_MS and always the last.  The runner always sets it;
+	 * NULL (a tool calling runner_default_judge itself): no progress. */
+	void (*progress)(void *ctx, unsigned done, unsigned total);
+	void *progress_ctx;
 };
+
+#define RUNNER_PROGRESS_MS 50
 
 /*
  * A judge: fills *result with the result JSON text (malloc'd, the runner

@@ -154,6 +154,11 @@ struct sbx_judge_opts {
 	unsigned probe_budget_ms; /* default 2800 */
 	bool prepare_next;        /* start warm zygotes for a next submission (default true;
 	                             false for a worker that judges once, as `tandem judge`) */
+	/* Called as each test ends, with how many have ended (in the order they
+	 * end, not file order) and how many there are; one call at a time, from
+	 * a lane's thread.  It must not block.  NULL: none. */
+	void (*on_test)(void *arg, unsigned done, unsigned total);
+	void *on_test_arg;
 };
 
 void sbx_judge_opts_init(struct sbx_judge_opts *o);

@@ -6,6 +6,7 @@
  * keeps that rule sound; the next submission's zygotes, started after the
  * verdict (or not, for a worker that judges once).
  */
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -153,6 +154,62 @@ Test(sandbox_lanes, each_lane_is_a_box_of_its_own, .timeout = 240)
 	pid_t pids[SBX_WARM_N];
 	cr_assert_eq(sbx__warm_pids(w, pids), SBX_WARM_N);
 	sbx_worker_free(w);
+	sbx_problem_free(p);
+}
+
+/* What o->on_test saw. */
+struct seen {
+	atomic_int inside;
+	bool overlap, in_order;
+	unsigned calls, last, total;
+};
+
+static void
+saw_test(void *arg, unsigned done, unsigned total)
+{
+	struct seen *s = arg;
+	if (atomic_fetch_add(&s->inside, 1) != 0)
+		s->overlap = true;
+	s->in_order = s->in_order && done == s->last + 1;
+	s->calls++;
+	s->last = done;
+	s->total = total;
+	atomic_fetch_sub(&s->inside, 1);
+}
+
+Test(sandbox_lanes, each_test_is_reported_as_it_ends, .timeout = 240)
+{
+	need_full();
+	struct sbx_problem *p = load("tests/data/sandbox/lanes");
+	for (unsigned lanes = 1; lanes <= 2; lanes++) {
+		/* Every test, one call at a time, counting up to the total. */
+		struct sbx_worker *w = worker_with(lanes);
+		struct seen s = {.in_order = true};
+		struct sbx_judge_opts o;
+		sbx_judge_opts_init(&o);
+		o.probe = false;
+		o.counterexample = false;
+		o.on_test = saw_test;
+		o.on_test_arg = &s;
+		struct sbx_result r;
+		XT_OK(sbx_judge_run(w, p, count_code, strlen(count_code), &o, &r));
+		cr_assert_eq(r.status, SBX_ACCEPTED);
+		cr_assert_eq(s.calls, r.ntests, "lanes=%u", lanes);
+		cr_assert(s.in_order && !s.overlap, "lanes=%u", lanes);
+		cr_assert_eq(s.total, r.ntests);
+		sbx_result_fini(&r);
+		/* A run that stops at a limit reports the tests that ended: with one
+		 * lane, t0..t4 (t4 times out); with two, also those the other lane
+		 * ran while t4 used up its time (reported SKIPPED in the result). */
+		s = (struct seen){.in_order = true};
+		XT_OK(sbx_judge_run(w, p, mixed_code, strlen(mixed_code), &o, &r));
+		cr_assert_eq(r.status, SBX_WRONG_ANSWER);
+		cr_assert(s.in_order && !s.overlap);
+		cr_assert(lanes == 1 ? s.calls == 5 : s.calls >= 5 && s.calls <= r.ntests,
+		    "lanes=%u: %u", lanes, s.calls);
+		sbx_result_fini(&r);
+		sbx_worker_free(w);
+	}
 	sbx_problem_free(p);
 }
 
