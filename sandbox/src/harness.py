@@ -262,7 +262,11 @@ def prepare_filter(bpf_hex):
 
 
 def rlimit_plan(limits):
-    """The (resource, (soft, hard)) pairs a child sets, built before its fork."""
+    """The (resource, (soft, hard)) pairs of a lock-down, built once.
+
+    The zygote applies all but the CPU limit to itself (lock_zygote); its
+    children, and the fresh path, apply the rest.
+    """
     plan = []
     for key, res in (("cpu_s", resource.RLIMIT_CPU), ("as_bytes", resource.RLIMIT_AS),
                      ("fsize", resource.RLIMIT_FSIZE), ("nofile", resource.RLIMIT_NOFILE),

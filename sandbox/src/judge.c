@@ -122,7 +122,7 @@ struct judging {
 	struct lane lane[SBX_LANES];
 	unsigned nlanes;         /* lanes the tests run in */
 	pthread_mutex_t wmu;     /* the worker, while lanes run: starting boxes */
-	pthread_mutex_t mu;      /* next and stop_at */
+	pthread_mutex_t mu;      /* next, stop_at, ended and the o->on_test calls */
 	size_t *order;           /* tests in the order lanes start them */
 	size_t next;             /* the position in order of the next test to start */
 	unsigned ended;          /* tests ended, for o->on_test */

@@ -23,27 +23,30 @@
 
 #define MAX_REPS 64
 
-static const char driver_py[] =
-    "import json, sys\n"
-    "ns = {'__name__': 'solution'}\n"
-    "exec(compile(open(sys.argv[1]).read(), 'solution.py', 'exec'), ns)\n"
-    "for path in sys.argv[2:]:\n"
-    "    t = json.load(open(path))\n"
-    "    out = json.dumps(ns['Solution']().twoSum(*t['input']))\n";
+/* The drivers' shared parts: load the solution, loop over the test files,
+ * and one test's work at the indentation ind. */
+#define LOAD_AND_LOOP                                                          \
+	"ns = {'__name__': 'solution'}\n"                                      \
+	"exec(compile(open(sys.argv[1]).read(), 'solution.py', 'exec'), ns)\n" \
+	"for path in sys.argv[2:]:\n"
+#define ONE_TEST(ind)                         \
+	ind "t = json.load(open(path))\n" ind \
+	    "out = json.dumps(ns['Solution']().twoSum(*t['input']))\n"
+
+static const char driver_py[] = "import json, sys\n" LOAD_AND_LOOP ONE_TEST("    ");
 
 /* (c): the floor's work, each test in a child forked for it. */
+/* clang-format off */
 static const char fork_driver_py[] =
     "import json, os, sys\n"
-    "ns = {'__name__': 'solution'}\n"
-    "exec(compile(open(sys.argv[1]).read(), 'solution.py', 'exec'), ns)\n"
-    "for path in sys.argv[2:]:\n"
+    LOAD_AND_LOOP
     "    pid = os.fork()\n"
     "    if pid == 0:\n"
-    "        t = json.load(open(path))\n"
-    "        out = json.dumps(ns['Solution']().twoSum(*t['input']))\n"
+    ONE_TEST("        ")
     "        os._exit(0)\n"
     "    if os.waitpid(pid, 0)[1] != 0:\n"
     "        sys.exit(1)\n";
+/* clang-format on */
 
 static const char quadratic_py[] = "class Solution:\n"
                                    "    def twoSum(self, nums, target):\n"

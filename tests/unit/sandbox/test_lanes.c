@@ -29,13 +29,20 @@ worker_with(unsigned lanes)
 	return w;
 }
 
+/* The options these tests judge with: the tests only, no probe or search. */
+static void
+tests_only(struct sbx_judge_opts *o)
+{
+	sbx_judge_opts_init(o);
+	o->probe = false;
+	o->counterexample = false;
+}
+
 static void
 judge(struct sbx_worker *w, const struct sbx_problem *p, const char *code, struct sbx_result *r)
 {
 	struct sbx_judge_opts o;
-	sbx_judge_opts_init(&o);
-	o.probe = false;
-	o.counterexample = false;
+	tests_only(&o);
 	XT_OK(sbx_judge_run(w, p, code, strlen(code), &o, r));
 	cr_assert(sbx_worker_clean(w), "nothing of the run survives");
 }
@@ -186,9 +193,7 @@ Test(sandbox_lanes, each_test_is_reported_as_it_ends, .timeout = 240)
 		struct sbx_worker *w = worker_with(lanes);
 		struct seen s = {.in_order = true};
 		struct sbx_judge_opts o;
-		sbx_judge_opts_init(&o);
-		o.probe = false;
-		o.counterexample = false;
+		tests_only(&o);
 		o.on_test = saw_test;
 		o.on_test_arg = &s;
 		struct sbx_result r;
